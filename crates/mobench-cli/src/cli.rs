@@ -1,0 +1,182 @@
+//! Raw arguments. They are resolved into validated settings (`config.rs`) before any work starts.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "mobench",
+    version,
+    about = "MobileAIBench: measure LLM quality, speed and cost on this device (llama.cpp inside)"
+)]
+pub struct Cli {
+    /// Run database (SQLite). Default: mobench.sqlite in the platform data directory.
+    #[arg(long, global = true, env = "MOBENCH_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a suite on a model (default: the starter suite on the built-in tiny model)
+    Run(RunArgs),
+    /// Finish an interrupted run without redoing finished samples
+    Resume {
+        run_id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List runs
+    Runs {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one run: settings, device, per-dataset figures
+    Show {
+        run_id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compare runs side by side, per dataset, against the first as baseline
+    Compare {
+        #[arg(required = true, num_args = 2..)]
+        run_ids: Vec<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export runs as CSV or JSON (every run when none is named)
+    Export {
+        run_ids: Vec<i64>,
+        /// One row per sample instead of one per run and dataset
+        #[arg(long)]
+        samples: bool,
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// The MobileAIBench datasets: list, download, verify
+    Datasets {
+        #[command(subcommand)]
+        action: DatasetsAction,
+    },
+    /// Grade predictions made anywhere: JSON lines of {"prediction", "reference"}
+    Score {
+        #[arg(long)]
+        metric: String,
+        #[arg(long, value_name = "PAIRS.jsonl")]
+        input: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Describe a GGUF model: architecture, parameters, quantization, size, sha256
+    Inspect {
+        model: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Debug, Default)]
+pub struct RunArgs {
+    /// GGUF model file (default: the built-in tiny model)
+    #[arg(long, value_name = "PATH")]
+    pub model: Option<PathBuf>,
+    /// starter (built in) or mobileaibench (the paper's datasets)
+    #[arg(long, default_value = "starter")]
+    pub suite: String,
+    /// Only these tasks (comma-separated)
+    #[arg(long, value_delimiter = ',')]
+    pub tasks: Vec<String>,
+    /// Only these datasets (comma-separated)
+    #[arg(long, value_delimiter = ',')]
+    pub datasets: Vec<String>,
+    /// Folder holding the MobileAIBench dataset files (default: downloaded copies)
+    #[arg(long, value_name = "DIR")]
+    pub datasets_dir: Option<PathBuf>,
+    /// Examples per dataset
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Pick --limit examples at random with this seed instead of the first ones
+    #[arg(long)]
+    pub sample_seed: Option<u64>,
+    /// CPU threads (default: physical cores)
+    #[arg(long)]
+    pub threads: Option<u32>,
+    /// Context size in tokens (capped at the model's training context)
+    #[arg(long)]
+    pub ctx: Option<u32>,
+    /// Logical batch size for prompt processing
+    #[arg(long)]
+    pub batch: Option<u32>,
+    /// Layers offloaded to the GPU
+    #[arg(long)]
+    pub gpu_layers: Option<u32>,
+    /// Generation limit for every task (overrides the task's and the preset's)
+    #[arg(long)]
+    pub max_tokens: Option<u32>,
+    /// accuracy: the tasks' own limits; mobile: MobileAIBench's on-device 128 tokens
+    #[arg(long, value_enum, default_value = "accuracy")]
+    pub preset: PresetArg,
+    /// Raw prompt template with {system} and {prompt}, e.g. "{system} Instruct:{prompt}\nOutput:"
+    #[arg(long)]
+    pub template: Option<String>,
+    /// Leave the context passage out of QA prompts
+    #[arg(long)]
+    pub no_context: bool,
+    /// Sample with this temperature instead of greedy decoding
+    #[arg(long)]
+    pub temperature: Option<f32>,
+    /// Nucleus sampling threshold (with --temperature)
+    #[arg(long, default_value_t = 1.0)]
+    pub top_p: f32,
+    /// Sampling seed (with --temperature)
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print one JSON object at the end; progress goes to stderr
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq)]
+pub enum PresetArg {
+    #[default]
+    Accuracy,
+    Mobile,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DatasetsAction {
+    /// The catalog, and which files are present and verified
+    List {
+        #[arg(long, value_name = "DIR")]
+        datasets_dir: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Download the MobileAIBench files (checking each sha256)
+    Fetch {
+        #[arg(long, value_name = "DIR")]
+        datasets_dir: Option<PathBuf>,
+        /// Only these datasets
+        #[arg(long, value_delimiter = ',')]
+        datasets: Vec<String>,
+        /// Download from a mirror that serves the same file names
+        #[arg(long, env = "MOBENCH_DATASETS_MIRROR", value_name = "URL")]
+        mirror: Option<String>,
+    },
+    /// Check the files present against the catalog's sha256
+    Verify {
+        #[arg(long, value_name = "DIR")]
+        datasets_dir: Option<PathBuf>,
+    },
+}

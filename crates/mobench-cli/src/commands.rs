@@ -1,0 +1,434 @@
+//! One function per command: resolve arguments, call the engine, render the result.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{anyhow, bail, Context, Result};
+use mobench_engine::{CancelFlag, InferenceSettings, Preset, RunOutcome, RunRequest, Sampling};
+use mobench_metrics::{Metric, Outcome};
+use mobench_store::export::{runs_table, samples_table, RunExport};
+use mobench_store::{RunStatus, Store};
+use mobench_tasks::{fetch, Catalog, Selection};
+
+use crate::cli::{Cli, Command, DatasetsAction, ExportFormat, PresetArg, RunArgs};
+use crate::progress::Progress;
+use crate::{paths, report, EXIT_INTERRUPTED};
+
+pub fn dispatch(cli: Cli) -> Result<ExitCode> {
+    let db = paths::db_path(cli.db)?;
+    match cli.command.unwrap_or(Command::Run(RunArgs {
+        suite: "starter".into(),
+        top_p: 1.0,
+        ..Default::default()
+    })) {
+        Command::Run(args) => run(&db, args),
+        Command::Resume { run_id, json } => resume(&db, run_id, json),
+        Command::Runs { json } => report::runs(&open(&db)?, json),
+        Command::Show { run_id, json } => report::show(&open(&db)?, run_id, json),
+        Command::Compare { run_ids, json } => report::compare(&open(&db)?, &run_ids, json),
+        Command::Export {
+            run_ids,
+            samples,
+            format,
+            out,
+        } => export(&open(&db)?, &run_ids, samples, format, &out),
+        Command::Datasets { action } => datasets(action),
+        Command::Score {
+            metric,
+            input,
+            json,
+        } => score(&metric, &input, json),
+        Command::Inspect { model, json } => inspect(&model, json),
+    }
+}
+
+fn open(db: &Path) -> Result<Store> {
+    Ok(Store::open(db)?)
+}
+
+/// Resolves `run`'s raw arguments into a validated request before anything runs.
+fn resolve_run(args: &RunArgs) -> Result<RunRequest> {
+    let model = match &args.model {
+        Some(m) => m.clone(),
+        None => mobench_engine::ensure_builtin_model(&paths::data_dir()?)?,
+    };
+    let defaults = InferenceSettings::default();
+    let inference = InferenceSettings {
+        threads: args.threads.unwrap_or(defaults.threads),
+        n_ctx: args.ctx.unwrap_or(defaults.n_ctx),
+        n_batch: args.batch.unwrap_or(defaults.n_batch),
+        gpu_layers: args.gpu_layers.unwrap_or(defaults.gpu_layers),
+        seed: args.seed,
+        max_tokens: args.max_tokens,
+        preset: match args.preset {
+            PresetArg::Accuracy => Preset::Accuracy,
+            PresetArg::Mobile => Preset::Mobile,
+        },
+        sampling: match args.temperature {
+            None => Sampling::Greedy,
+            Some(temperature) => Sampling::Temperature {
+                temperature,
+                top_p: args.top_p,
+                seed: args.seed,
+            },
+        },
+        template: args.template.clone(),
+        no_context: args.no_context,
+    };
+    inference.validate().map_err(|e| anyhow!(e))?;
+    if args.sample_seed.is_some() && args.limit.is_none() {
+        bail!("--sample-seed picks --limit examples at random: give --limit too");
+    }
+    let datasets_dir = match (&args.datasets_dir, args.suite.as_str()) {
+        (Some(d), _) => Some(d.clone()),
+        (None, "starter") if args.datasets.is_empty() => None,
+        (None, _) => Some(paths::datasets_dir(None)?),
+    };
+    // Names are checked now so a typo fails before a model is loaded.
+    Catalog::builtin().select(&args.suite, &args.tasks, &args.datasets)?;
+    Ok(RunRequest {
+        model,
+        suite: args.suite.clone(),
+        tasks: args.tasks.clone(),
+        datasets: args.datasets.clone(),
+        datasets_dir,
+        selection: Selection {
+            limit: args.limit,
+            seed: args.sample_seed,
+        },
+        inference,
+    })
+}
+
+fn ctrl_c_cancels() -> CancelFlag {
+    let cancel = CancelFlag::default();
+    let c = cancel.clone();
+    // A second Ctrl-C is not needed: the run stops after the token in flight.
+    let _ = ctrlc::set_handler(move || c.cancel());
+    cancel
+}
+
+fn run(db: &Path, args: RunArgs) -> Result<ExitCode> {
+    let request = resolve_run(&args)?;
+    let mut progress = Progress::new(args.json);
+    let outcome = mobench_engine::run_suite(db, request, ctrl_c_cancels(), &mut progress)?;
+    finish(db, outcome, args.json)
+}
+
+fn resume(db: &Path, run_id: i64, json: bool) -> Result<ExitCode> {
+    let mut progress = Progress::new(json);
+    let outcome = mobench_engine::resume(db, run_id, ctrl_c_cancels(), &mut progress)?;
+    finish(db, outcome, json)
+}
+
+fn finish(db: &Path, outcome: RunOutcome, json: bool) -> Result<ExitCode> {
+    if json {
+        println!("{}", serde_json::to_string(&outcome)?);
+    } else {
+        report::show(&open(db)?, outcome.run_id, false)?;
+    }
+    Ok(match outcome.status {
+        RunStatus::Completed => ExitCode::SUCCESS,
+        RunStatus::Interrupted => {
+            eprintln!(
+                "run {} interrupted after {}/{} samples; continue it with `mobench resume {}`",
+                outcome.run_id, outcome.samples_done, outcome.samples_total, outcome.run_id
+            );
+            ExitCode::from(EXIT_INTERRUPTED)
+        }
+        _ => ExitCode::from(1),
+    })
+}
+
+fn export(
+    store: &Store,
+    run_ids: &[i64],
+    samples: bool,
+    format: ExportFormat,
+    out: &Path,
+) -> Result<ExitCode> {
+    let ids: Vec<i64> = if run_ids.is_empty() {
+        store.runs()?.iter().map(|r| r.id).collect()
+    } else {
+        run_ids.to_vec()
+    };
+    let mut runs = Vec::new();
+    for id in ids {
+        runs.push(RunExport {
+            run: store.run(id)?,
+            aggregates: store.aggregates(id)?,
+            loads: store.loads(id)?,
+            samples: if samples {
+                store.samples(id)?
+            } else {
+                Vec::new()
+            },
+        });
+    }
+    let table = if samples {
+        samples_table(&runs)
+    } else {
+        runs_table(&runs)
+    };
+    // Written next to the target and renamed, so a failed export never leaves half a file.
+    let tmp = out.with_extension("partial");
+    let write = || -> std::io::Result<()> {
+        let file = std::fs::File::create(&tmp)?;
+        let mut w = std::io::BufWriter::new(file);
+        match format {
+            ExportFormat::Csv => table.write_csv(&mut w)?,
+            ExportFormat::Json => {
+                serde_json::to_writer_pretty(&mut w, &table.to_json())?;
+                writeln!(w)?;
+            }
+        }
+        w.flush()?;
+        std::fs::rename(&tmp, out)
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        anyhow!("cannot write {}: {e}", out.display())
+    })?;
+    eprintln!("wrote {} rows to {}", table.rows.len(), out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn datasets(action: DatasetsAction) -> Result<ExitCode> {
+    let catalog = Catalog::builtin();
+    let remote = || catalog.datasets().iter().filter(|d| d.url.is_some());
+    match action {
+        DatasetsAction::List { datasets_dir, json } => {
+            let dir = paths::datasets_dir(datasets_dir)?;
+            let rows: Vec<serde_json::Value> = catalog
+                .datasets()
+                .iter()
+                .map(|d| {
+                    let present = d.is_builtin() || dir.join(&d.file).exists();
+                    serde_json::json!({
+                        "name": d.name, "suite": d.suite, "task": d.task, "file": d.file,
+                        "rows": d.rows, "bytes": d.bytes, "sha256": d.sha256,
+                        "licence": d.licence, "url": d.url, "present": present,
+                    })
+                })
+                .collect();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                println!(
+                    "{:<24} {:<14} {:<19} {:>6} {:>9}  present",
+                    "dataset", "suite", "task", "rows", "KiB"
+                );
+                for r in &rows {
+                    println!(
+                        "{:<24} {:<14} {:<19} {:>6} {:>9}  {}",
+                        r["name"].as_str().unwrap_or(""),
+                        r["suite"].as_str().unwrap_or(""),
+                        r["task"].as_str().unwrap_or(""),
+                        r["rows"],
+                        r["bytes"].as_u64().unwrap_or(0) / 1024,
+                        if r["present"] == true { "yes" } else { "no" }
+                    );
+                }
+                println!("MobileAIBench files are read from {}", dir.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        DatasetsAction::Fetch {
+            datasets_dir,
+            datasets,
+            mirror,
+        } => {
+            let dir = paths::datasets_dir(datasets_dir)?;
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            for name in &datasets {
+                catalog.dataset(name)?;
+            }
+            let mut failed = 0;
+            for d in remote().filter(|d| datasets.is_empty() || datasets.contains(&d.name)) {
+                let dest = dir.join(&d.file);
+                if dest.exists()
+                    && fetch::sha256_file(&dest).ok().as_deref() == Some(d.sha256.as_str())
+                {
+                    eprintln!("{}: present, checksum ok", d.file);
+                    continue;
+                }
+                let url = match &mirror {
+                    Some(m) => format!("{}/{}", m.trim_end_matches('/'), d.file),
+                    None => d.url.clone().unwrap_or_default(),
+                };
+                let bar = download_bar(&d.file, d.bytes);
+                let result = fetch::download(
+                    &url,
+                    &dest,
+                    &fetch::Expected {
+                        sha256: &d.sha256,
+                        bytes: Some(d.bytes),
+                    },
+                    &mut |done, _| bar.set_position(done),
+                );
+                bar.finish_and_clear();
+                match result {
+                    Ok(()) => eprintln!("{}: downloaded, checksum ok", d.file),
+                    Err(e) => {
+                        eprintln!("mobench: error: {e}");
+                        failed += 1;
+                    }
+                }
+            }
+            if failed > 0 {
+                bail!("{failed} download(s) failed");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        DatasetsAction::Verify { datasets_dir } => {
+            let dir = paths::datasets_dir(datasets_dir)?;
+            let mut bad = 0;
+            for d in remote() {
+                let path = dir.join(&d.file);
+                match fetch::sha256_file(&path) {
+                    Ok(sha) if sha == d.sha256 => println!("ok       {}", path.display()),
+                    Ok(sha) => {
+                        bad += 1;
+                        println!(
+                            "MISMATCH {} (sha256 {sha}, expected {})",
+                            path.display(),
+                            d.sha256
+                        )
+                    }
+                    Err(_) => {
+                        bad += 1;
+                        println!("missing  {}", path.display())
+                    }
+                }
+            }
+            if bad > 0 {
+                bail!(
+                    "{bad} dataset file(s) missing or not matching the catalog in {}",
+                    dir.display()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn download_bar(name: &str, bytes: u64) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(bytes);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg:24} {bar:30} {bytes}/{total_bytes} {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message(name.to_string());
+    bar
+}
+
+#[derive(serde::Deserialize)]
+struct Pair {
+    prediction: String,
+    reference: String,
+}
+
+fn score(metric: &str, input: &PathBuf, json: bool) -> Result<ExitCode> {
+    let metric = Metric::from_name(metric)?;
+    let text = std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
+    let text = String::from_utf8(text).map_err(|e| {
+        let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        anyhow!("{}: line {line}: invalid UTF-8", input.display())
+    })?;
+    let mut scores: Vec<Option<f64>> = Vec::new();
+    let mut missing = None;
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let pair: Pair = serde_json::from_str(line).map_err(|e| {
+            anyhow!(
+                "{}: line {}: expected {{\"prediction\": ..., \"reference\": ...}}: {e}",
+                input.display(),
+                i + 1
+            )
+        })?;
+        match metric.score(&pair.prediction, &pair.reference) {
+            Outcome::Value { value, .. } => scores.push(Some(value)),
+            Outcome::Missing { reason } => {
+                missing.get_or_insert(reason);
+                scores.push(None);
+            }
+        }
+    }
+    if scores.is_empty() {
+        bail!("{}: no prediction/reference pairs", input.display());
+    }
+    let values: Vec<f64> = scores.iter().flatten().copied().collect();
+    let mean = (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64);
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "metric": metric.name(), "n": scores.len(), "mean": mean,
+                "scores": scores, "grader": mobench_metrics::GRADER, "missing_reason": missing,
+            })
+        );
+    } else {
+        match mean {
+            Some(m) => println!(
+                "{}: {m:.6} over {} pairs ({})",
+                metric.name(),
+                scores.len(),
+                mobench_metrics::GRADER
+            ),
+            None => println!(
+                "{}: unavailable ({})",
+                metric.name(),
+                missing.unwrap_or_default()
+            ),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn inspect(model: &Path, json: bool) -> Result<ExitCode> {
+    let mut info = mobench_engine::model::inspect(model, None)?;
+    let loaded = mobench_engine::llm::load_model(model, 0)?;
+    info.n_params = loaded.model.n_params();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&info)?);
+    } else {
+        let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "unknown".into());
+        println!("path          {}", info.path.display());
+        println!("name          {}", opt(&info.name));
+        println!("architecture  {}", opt(&info.architecture));
+        println!(
+            "parameters    {} ({})",
+            info.n_params,
+            report::human_count(info.n_params)
+        );
+        println!("quantization  {}", opt(&info.quantization));
+        println!(
+            "file size     {} bytes ({:.1} MiB)",
+            info.size_bytes,
+            info.size_bytes as f64 / 1048576.0
+        );
+        println!("context       {} tokens (trained)", info.n_ctx_train);
+        println!(
+            "chat template {}",
+            if info.has_chat_template {
+                "yes"
+            } else {
+                "no (plain prompts)"
+            }
+        );
+        println!("sha256        {}", info.sha256);
+        println!("load time     {:.1} ms", loaded.load_ms);
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,59 @@
+//! `mobench`: glue over the engine crates. Arguments are resolved and validated before any work
+//! starts; errors print as one line (the cause chain) with a non-zero exit.
+
+mod cli;
+mod commands;
+mod paths;
+mod progress;
+mod report;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Exit codes: 0 success, 1 error, 2 bad usage (clap's own), 130 interrupted by the user.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    init_logging();
+    match commands::dispatch(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            let chain: Vec<String> = err.chain().map(|c| c.to_string()).collect();
+            eprintln!("mobench: error: {}", dedup_chain(&chain));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Joins an error chain on one line, dropping a cause whose text its parent already contains.
+fn dedup_chain(chain: &[String]) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for c in chain {
+        if !out.iter().any(|o| o.contains(c.as_str())) {
+            out.push(c);
+        }
+    }
+    out.join(": ")
+}
+
+/// Logs go to stderr, quiet by default (warnings from us, errors from llama.cpp); RUST_LOG overrides.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,llama_cpp_2=error"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn chain_dedup() {
+        let c = vec!["a: b".to_string(), "b".to_string(), "c".to_string()];
+        assert_eq!(super::dedup_chain(&c), "a: b: c");
+    }
+}

@@ -1,0 +1,317 @@
+//! Readable and JSON views of stored runs: the list, one run, and a comparison.
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Result};
+use mobench_metrics::Metric;
+use mobench_store::{AggregateRow, RunRow, Store};
+use serde_json::{json, Value};
+
+pub fn human_count(n: u64) -> String {
+    match n {
+        n if n >= 1_000_000_000 => format!("{:.2} B", n as f64 / 1e9),
+        n if n >= 1_000_000 => format!("{:.1} M", n as f64 / 1e6),
+        n if n >= 1_000 => format!("{:.1} K", n as f64 / 1e3),
+        n => n.to_string(),
+    }
+}
+
+fn run_json(r: &RunRow) -> Value {
+    json!({
+        "run_id": r.id,
+        "kind": r.kind,
+        "status": r.status,
+        "failure": r.failure,
+        "model": {
+            "name": r.model.display_name(), "path": r.model.path, "sha256": r.model.sha256,
+            "architecture": r.model.architecture, "quantization": r.model.quantization,
+            "n_params": r.model.n_params, "size_bytes": r.model.size_bytes,
+        },
+        "started_at": r.started_at,
+        "finished_at": r.finished_at,
+        "samples_done": r.samples_done,
+        "samples_total": r.samples_total,
+    })
+}
+
+pub fn runs(store: &Store, json: bool) -> Result<ExitCode> {
+    let runs = store.runs()?;
+    if json {
+        println!("{}", Value::Array(runs.iter().map(run_json).collect()));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if runs.is_empty() {
+        println!("no runs yet: `mobench run` runs the starter suite on the built-in model");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:>4}  {:<12} {:<28} {:<8} {:>9}  started",
+        "id", "status", "model", "quant", "samples"
+    );
+    for r in &runs {
+        println!(
+            "{:>4}  {:<12} {:<28} {:<8} {:>9}  {}",
+            r.id,
+            r.status.as_str(),
+            truncate(&r.model.display_name(), 28),
+            r.model.quantization.as_deref().unwrap_or("?"),
+            format!("{}/{}", r.samples_done, r.samples_total),
+            r.started_at
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let head: String = s.chars().take(n - 1).collect();
+        format!("{head}…")
+    }
+}
+
+fn parse_json(s: &str) -> Value {
+    serde_json::from_str(s).unwrap_or(Value::Null)
+}
+
+/// The per-dataset figures of a run, grouped: {dataset: {task, figures: {"f1": {mean, n, ...}}}}.
+fn aggregates_json(rows: &[AggregateRow]) -> Value {
+    let mut out = serde_json::Map::new();
+    for a in rows {
+        let entry = out
+            .entry(a.dataset.clone())
+            .or_insert_with(|| json!({ "task": a.task, "figures": {} }));
+        let figs = entry["figures"]
+            .as_object_mut()
+            .expect("figures is an object");
+        let fig = figs.entry(a.figure.clone()).or_insert_with(|| json!({}));
+        fig[a.stat.as_str()] = a.value.map_or(Value::Null, |v| json!(v));
+        fig["n"] = json!(a.n);
+        if let Some(r) = &a.missing_reason {
+            fig["missing_reason"] = json!(r);
+        }
+        if let Some(g) = &a.grader {
+            fig["grader"] = json!(g);
+        }
+    }
+    Value::Object(out)
+}
+
+fn fmt(v: Option<f64>, digits: usize) -> String {
+    v.map_or("n/a".into(), |v| format!("{v:.digits$}"))
+}
+
+pub fn show(store: &Store, run_id: i64, json: bool) -> Result<ExitCode> {
+    let run = store.run(run_id)?;
+    let aggregates = store.aggregates(run_id)?;
+    let loads = store.loads(run_id)?;
+    if json {
+        let mut v = run_json(&run);
+        v["settings"] = parse_json(&run.settings_json);
+        v["device"] = parse_json(&run.device_json);
+        v["app_version"] = json!(run.app_version);
+        v["llama_version"] = json!(run.llama_version);
+        v["loads"] = json!(loads);
+        v["aggregates"] = aggregates_json(&aggregates);
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "run {} · {} · {} ({}, {} params) · {}/{} samples",
+        run.id,
+        run.status.as_str(),
+        run.model.display_name(),
+        run.model.quantization.as_deref().unwrap_or("?"),
+        human_count(run.model.n_params),
+        run.samples_done,
+        run.samples_total
+    );
+    if let Some(f) = &run.failure {
+        println!("reason: {f}");
+    }
+    for l in &loads {
+        println!(
+            "model load ({}): {:.1} ms, context {:.1} ms",
+            if l.cold { "cold" } else { "warm" },
+            l.model_load_ms,
+            l.context_ms
+        );
+    }
+    let mut datasets: Vec<&str> = Vec::new();
+    for a in &aggregates {
+        if !datasets.contains(&a.dataset.as_str()) {
+            datasets.push(&a.dataset);
+        }
+    }
+    if datasets.is_empty() {
+        println!("no finished samples");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "\n{:<24} {:>4}  {:<34} {:>9} {:>11} {:>11}",
+        "dataset", "n", "quality", "TTFT p50", "prefill t/s", "decode t/s"
+    );
+    for d in datasets {
+        let find = |fig: &str, stat: &str| {
+            aggregates
+                .iter()
+                .find(|a| a.dataset == d && a.figure == fig && a.stat == stat)
+        };
+        let quality: Vec<String> = aggregates
+            .iter()
+            .filter(|a| a.dataset == d && a.stat == "mean" && Metric::from_name(&a.figure).is_ok())
+            .map(|a| match a.value {
+                Some(v) => format!("{} {v:.3}", a.figure),
+                None => format!(
+                    "{} n/a ({})",
+                    a.figure,
+                    a.missing_reason.as_deref().unwrap_or("")
+                ),
+            })
+            .collect();
+        println!(
+            "{:<24} {:>4}  {:<34} {:>9} {:>11} {:>11}",
+            truncate(d, 24),
+            fmt(find("samples", "count").and_then(|a| a.value), 0),
+            quality.join(", "),
+            fmt(find("ttft_ms", "median").and_then(|a| a.value), 1),
+            fmt(
+                find("prefill_tokens_per_s", "median").and_then(|a| a.value),
+                1
+            ),
+            fmt(
+                find("decode_tokens_per_s", "median").and_then(|a| a.value),
+                1
+            ),
+        );
+    }
+    let truncated: f64 = aggregates
+        .iter()
+        .filter(|a| a.figure == "truncated")
+        .filter_map(|a| a.value)
+        .sum();
+    if truncated > 0.0 {
+        println!("{truncated} prompt(s) were cut to fit the context (marked `truncated`)");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Figures compared, with whether higher is better.
+fn compared_figures(aggregates: &[AggregateRow]) -> Vec<(String, &'static str, bool)> {
+    let mut out: Vec<(String, &'static str, bool)> = Vec::new();
+    for a in aggregates {
+        if a.stat == "mean" {
+            if let Ok(m) = Metric::from_name(&a.figure) {
+                if !out.iter().any(|(f, _, _)| *f == a.figure) {
+                    out.push((a.figure.clone(), "mean", m.higher_is_better()));
+                }
+            }
+        }
+    }
+    for (fig, stat, higher) in [
+        ("ttft_ms", "median", false),
+        ("prefill_tokens_per_s", "median", true),
+        ("decode_tokens_per_s", "median", true),
+        ("total_ms", "mean", false),
+    ] {
+        out.push((fig.to_string(), stat, higher));
+    }
+    out
+}
+
+pub fn compare(store: &Store, run_ids: &[i64], json: bool) -> Result<ExitCode> {
+    if run_ids.len() < 2 {
+        bail!("compare needs at least two run ids");
+    }
+    let mut runs = Vec::new();
+    for id in run_ids {
+        runs.push((store.run(*id)?, store.aggregates(*id)?));
+    }
+    let mut datasets: Vec<String> = Vec::new();
+    for (_, aggs) in &runs {
+        for a in aggs {
+            if !datasets.contains(&a.dataset) {
+                datasets.push(a.dataset.clone());
+            }
+        }
+    }
+    let all: Vec<AggregateRow> = runs.iter().flat_map(|(_, a)| a.iter().cloned()).collect();
+    let figures = compared_figures(&all);
+    let mut rows = Vec::new();
+    for d in &datasets {
+        for (fig, stat, higher) in &figures {
+            let values: Vec<Option<f64>> = runs
+                .iter()
+                .map(|(_, aggs)| {
+                    aggs.iter()
+                        .find(|a| &a.dataset == d && &a.figure == fig && a.stat == *stat)
+                        .and_then(|a| a.value)
+                })
+                .collect();
+            if values.iter().all(Option::is_none) {
+                continue;
+            }
+            let base = values[0];
+            let deltas: Vec<Option<f64>> = values
+                .iter()
+                .map(|v| match (v, base) {
+                    (Some(v), Some(b)) => Some(v - b),
+                    _ => None,
+                })
+                .collect();
+            rows.push((d.clone(), fig.clone(), *stat, *higher, values, deltas));
+        }
+    }
+    if json {
+        let out = json!({
+            "baseline": run_ids[0],
+            "runs": runs.iter().map(|(r, _)| run_json(r)).collect::<Vec<_>>(),
+            "rows": rows.iter().map(|(d, f, s, h, v, dl)| json!({
+                "dataset": d, "figure": f, "stat": s, "higher_is_better": h,
+                "values": v, "delta_vs_baseline": dl,
+            })).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    print!("{:<22} {:<28}", "dataset", "figure");
+    for (r, _) in &runs {
+        print!(
+            " {:>18}",
+            format!(
+                "run {} {}",
+                r.id,
+                r.model.quantization.as_deref().unwrap_or("")
+            )
+        );
+    }
+    println!();
+    for (d, f, s, higher, values, deltas) in &rows {
+        print!("{:<22} {:<28}", truncate(d, 22), format!("{f} ({s})"));
+        for (i, (v, dl)) in values.iter().zip(deltas).enumerate() {
+            let cell = match (v, dl) {
+                (Some(v), Some(dl)) if i > 0 => {
+                    let better = (*dl > 0.0) == *higher && *dl != 0.0;
+                    let mark = if *dl == 0.0 {
+                        "="
+                    } else if better {
+                        "+"
+                    } else {
+                        "-"
+                    };
+                    format!("{v:.3} ({dl:+.3}{mark})")
+                }
+                (Some(v), _) => format!("{v:.3}"),
+                (None, _) => "n/a".into(),
+            };
+            print!(" {cell:>18}");
+        }
+        println!();
+    }
+    println!(
+        "baseline: run {}; (+) better, (-) worse than the baseline",
+        run_ids[0]
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,33 @@
+//! The engine's typed errors. Every message is one line a user can act on.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("model {path}: {message}")]
+    ModelFile { path: PathBuf, message: String },
+    #[error("model {path}: {message}")]
+    ModelLoad { path: PathBuf, message: String },
+    #[error("llama.cpp backend could not start: {0}")]
+    Backend(String),
+    #[error("llama.cpp could not create a context: {0}")]
+    Context(String),
+    #[error("prompt: {0}")]
+    Prompt(String),
+    #[error("prompt template: {0}")]
+    Template(String),
+    #[error("llama.cpp decode failed: {0}")]
+    Decode(String),
+    #[error(transparent)]
+    Catalog(#[from] mobench_tasks::CatalogError),
+    #[error(transparent)]
+    Dataset(#[from] mobench_tasks::DatasetError),
+    #[error(transparent)]
+    Store(#[from] mobench_store::StoreError),
+    #[error("settings: {0}")]
+    Settings(String),
+    #[error("run {run_id} cannot be resumed: {reason}")]
+    Resume { run_id: i64, reason: String },
+    #[error("the inference worker stopped unexpectedly: {0}")]
+    Worker(String),
+}

@@ -1,0 +1,77 @@
+//! One run pipeline, many observers: a run emits typed events to a sink; the sink's answer can stop it.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedDatasetInfo {
+    pub dataset: String,
+    pub task: String,
+    pub samples: usize,
+    pub already_done: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScoreBrief {
+    pub metric: String,
+    pub value: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    RunStarted {
+        run_id: i64,
+        model: String,
+        resumed: bool,
+        total: usize,
+        already_done: usize,
+        datasets: Vec<PlannedDatasetInfo>,
+    },
+    ModelLoaded {
+        cold: bool,
+        model_load_ms: f64,
+        context_ms: f64,
+        n_params: u64,
+    },
+    SampleStarted {
+        dataset: String,
+        row: usize,
+        prompt: String,
+    },
+    /// A piece of generated text, as it is produced.
+    Token { text: String },
+    SampleFinished {
+        dataset: String,
+        row: usize,
+        done: usize,
+        total: usize,
+        prompt_tokens: usize,
+        output_tokens: usize,
+        ttft_ms: Option<f64>,
+        decode_tokens_per_s: Option<f64>,
+        truncated: bool,
+        error: Option<String>,
+        scores: Vec<ScoreBrief>,
+    },
+    RunFinished {
+        run_id: i64,
+        status: mobench_store::RunStatus,
+        reason: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    Continue,
+    Stop,
+}
+
+pub trait Sink {
+    fn on_event(&mut self, event: &Event) -> Control;
+}
+
+impl<F: FnMut(&Event) -> Control> Sink for F {
+    fn on_event(&mut self, event: &Event) -> Control {
+        self(event)
+    }
+}

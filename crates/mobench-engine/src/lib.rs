@@ -1,0 +1,44 @@
+//! The MobileAIBench engine, free of any front end: model inspection, measured llama.cpp
+//! inference, the suite run pipeline with resume, and the events front ends render.
+
+pub mod device;
+pub mod error;
+pub mod events;
+pub mod gguf;
+pub mod llm;
+pub mod model;
+pub mod run;
+pub mod settings;
+
+use std::path::{Path, PathBuf};
+
+pub use error::EngineError;
+pub use events::{Control, Event, Sink};
+pub use run::{resume, run_suite, CancelFlag, RunOutcome};
+pub use settings::{InferenceSettings, Preset, RunRequest, Sampling};
+
+/// Where the built-in tiny model lives under a data directory.
+pub fn builtin_model_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("models").join("mobench-tiny.gguf")
+}
+
+/// The built-in tiny model (random weights, real GGUF), written by the project's generator on
+/// first use. Nothing is downloaded.
+pub fn ensure_builtin_model(data_dir: &Path) -> Result<PathBuf, EngineError> {
+    let path = builtin_model_path(data_dir);
+    if !path.exists() {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| EngineError::ModelFile {
+                path: path.clone(),
+                message: format!("cannot create its folder: {e}"),
+            })?;
+        }
+        mobench_gen::write_gguf(&mobench_gen::ModelSpec::tiny(), &path).map_err(|e| {
+            EngineError::ModelFile {
+                path: path.clone(),
+                message: format!("cannot write the built-in model: {e}"),
+            }
+        })?;
+    }
+    Ok(path)
+}

@@ -1,0 +1,395 @@
+//! llama.cpp, measured. One backend per process; a context stays on the thread that made it.
+//! Timings follow GUIDE.md: TTFT from before tokenization to the first sampled token, prefill
+//! rate over the decode calls that process the prompt, decode rate over the 2nd-and-later tokens.
+
+use std::num::NonZeroU32;
+use std::path::Path;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::context::LlamaContext;
+use llama_cpp_2::llama_backend::LlamaBackend;
+use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::model::params::LlamaModelParams;
+use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
+use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::LlamaToken;
+use mobench_store::{percentile, LlamaCounters, SampleTimings};
+
+use crate::error::EngineError;
+use crate::settings::Sampling;
+
+static BACKEND: OnceLock<Result<LlamaBackend, String>> = OnceLock::new();
+
+/// The process's llama.cpp backend, initialised on first use with its log sent to `tracing`.
+pub fn backend() -> Result<&'static LlamaBackend, EngineError> {
+    BACKEND
+        .get_or_init(|| {
+            llama_cpp_2::send_logs_to_tracing(llama_cpp_2::LogOptions::default());
+            LlamaBackend::init().map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| EngineError::Backend(e.clone()))
+}
+
+/// llama.cpp's description of this build: version of the bindings and the CPU/GPU features compiled in.
+pub fn llama_build_info() -> String {
+    let sys = unsafe { std::ffi::CStr::from_ptr(llama_cpp_sys_2::llama_print_system_info()) };
+    format!(
+        "llama-cpp-2 {} ({})",
+        LLAMA_CPP_2_VERSION,
+        sys.to_string_lossy().trim()
+    )
+}
+
+pub const LLAMA_CPP_2_VERSION: &str = "0.1.160";
+
+pub struct LoadedModel {
+    pub model: LlamaModel,
+    pub load_ms: f64,
+}
+
+pub fn load_model(path: &Path, gpu_layers: u32) -> Result<LoadedModel, EngineError> {
+    let backend = backend()?;
+    let params = LlamaModelParams::default().with_n_gpu_layers(gpu_layers);
+    let t0 = Instant::now();
+    let model =
+        LlamaModel::load_from_file(backend, path, &params).map_err(|e| EngineError::ModelLoad {
+            path: path.to_path_buf(),
+            message: format!(
+                "llama.cpp could not load it ({e}); see the log with RUST_LOG=llama_cpp_2=info"
+            ),
+        })?;
+    Ok(LoadedModel {
+        model,
+        load_ms: ms(t0.elapsed()),
+    })
+}
+
+fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ContextSettings {
+    pub n_ctx: u32,
+    pub n_batch: u32,
+    pub threads: u32,
+}
+
+/// How prompts are turned into text for the model.
+pub enum PromptFormat {
+    /// The model's own chat template from the GGUF, applied by llama.cpp.
+    Model(LlamaChatTemplate),
+    /// A raw template with `{system}` and `{prompt}` (MobileAIBench style).
+    Raw(String),
+    /// No template in the model and none given: system, blank line, prompt.
+    Plain,
+}
+
+impl PromptFormat {
+    pub fn name(&self) -> &'static str {
+        match self {
+            PromptFormat::Model(_) => "model",
+            PromptFormat::Raw(_) => "raw",
+            PromptFormat::Plain => "plain",
+        }
+    }
+}
+
+/// One message of a conversation.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub role: &'static str,
+    pub content: String,
+}
+
+pub struct Session<'m> {
+    model: &'m LlamaModel,
+    ctx: LlamaContext<'m>,
+    batch: LlamaBatch<'static>,
+    n_batch: usize,
+    pub context_ms: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    EndOfGeneration,
+    MaxTokens,
+    ContextFull,
+    Cancelled,
+}
+
+impl StopReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StopReason::EndOfGeneration => "eog",
+            StopReason::MaxTokens => "max_tokens",
+            StopReason::ContextFull => "context_full",
+            StopReason::Cancelled => "cancelled",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Generation {
+    pub text: String,
+    pub prompt_tokens: usize,
+    pub output_tokens: usize,
+    pub stop: StopReason,
+    pub timings: SampleTimings,
+    pub llama: LlamaCounters,
+}
+
+impl<'m> Session<'m> {
+    pub fn new(model: &'m LlamaModel, s: ContextSettings) -> Result<Session<'m>, EngineError> {
+        let backend = backend()?;
+        let params = LlamaContextParams::default()
+            .with_n_ctx(NonZeroU32::new(s.n_ctx))
+            .with_n_batch(s.n_batch)
+            .with_n_ubatch(s.n_batch.min(512))
+            .with_n_threads(s.threads as i32)
+            .with_n_threads_batch(s.threads as i32);
+        let t0 = Instant::now();
+        let ctx = model
+            .new_context(backend, params)
+            .map_err(|e| EngineError::Context(e.to_string()))?;
+        let context_ms = ms(t0.elapsed());
+        let n_batch = ctx.n_batch() as usize;
+        Ok(Session {
+            model,
+            ctx,
+            batch: LlamaBatch::new(n_batch.max(1), 1),
+            n_batch,
+            context_ms,
+        })
+    }
+
+    pub fn n_ctx(&self) -> u32 {
+        self.ctx.n_ctx()
+    }
+
+    /// Formats a conversation for the model (the prompt ends where the assistant speaks next).
+    pub fn format(&self, fmt: &PromptFormat, messages: &[Message]) -> Result<String, EngineError> {
+        match fmt {
+            PromptFormat::Model(tmpl) => {
+                let chat = messages
+                    .iter()
+                    .filter(|m| !(m.role == "system" && m.content.is_empty()))
+                    .map(|m| LlamaChatMessage::new(m.role.to_string(), m.content.clone()))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| EngineError::Template(e.to_string()))?;
+                self.model
+                    .apply_chat_template(tmpl, &chat, true)
+                    .map_err(|e| {
+                        EngineError::Template(format!("the model's chat template failed: {e}"))
+                    })
+            }
+            PromptFormat::Raw(raw) => {
+                let system = messages
+                    .iter()
+                    .find(|m| m.role == "system")
+                    .map_or("", |m| m.content.as_str());
+                Ok(raw
+                    .replace("{system}", system)
+                    .replace("{prompt}", &conversation_text(messages)))
+            }
+            PromptFormat::Plain => {
+                let system = messages
+                    .iter()
+                    .find(|m| m.role == "system")
+                    .map_or("", |m| m.content.as_str());
+                let body = conversation_text(messages);
+                Ok(if system.is_empty() {
+                    body
+                } else {
+                    format!("{system}\n\n{body}")
+                })
+            }
+        }
+    }
+
+    pub fn count_tokens(&self, prompt: &str) -> usize {
+        self.model
+            .vocab()
+            .tokenize(prompt.as_bytes(), true, true)
+            .len()
+    }
+
+    /// Runs one prompt from an empty KV cache. `on_piece` sees each piece of text as it is
+    /// generated and returns false to stop (cancellation).
+    pub fn generate(
+        &mut self,
+        prompt: &str,
+        max_tokens: u32,
+        sampling: &Sampling,
+        on_piece: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<Generation, EngineError> {
+        let t_start = Instant::now();
+        let vocab = self.model.vocab();
+        let tokens = vocab.tokenize(prompt.as_bytes(), true, true);
+        let n_ctx = self.ctx.n_ctx() as usize;
+        if tokens.is_empty() {
+            return Err(EngineError::Prompt(
+                "the prompt is empty after tokenization".into(),
+            ));
+        }
+        if tokens.len() >= n_ctx {
+            return Err(EngineError::Prompt(format!(
+                "the prompt has {} tokens and does not fit the context of {n_ctx}",
+                tokens.len()
+            )));
+        }
+        self.ctx.clear_kv_cache();
+        self.ctx.reset_timings();
+        let mut sampler = match sampling {
+            Sampling::Greedy => LlamaSampler::greedy(),
+            Sampling::Temperature {
+                temperature,
+                top_p,
+                seed,
+            } => LlamaSampler::chain_simple([
+                LlamaSampler::top_p(*top_p, 1),
+                LlamaSampler::temp(*temperature),
+                LlamaSampler::dist(*seed as u32),
+            ]),
+        };
+
+        // Prefill in n_batch chunks; only the last token needs logits.
+        let mut prefill = std::time::Duration::ZERO;
+        let last = tokens.len() - 1;
+        for (chunk_no, chunk) in tokens.chunks(self.n_batch).enumerate() {
+            self.batch.clear();
+            let base = chunk_no * self.n_batch;
+            for (i, t) in chunk.iter().enumerate() {
+                let pos = base + i;
+                self.batch
+                    .add(*t, pos as i32, &[0], pos == last)
+                    .map_err(|e| EngineError::Decode(e.to_string()))?;
+            }
+            let t0 = Instant::now();
+            self.ctx
+                .decode(&mut self.batch)
+                .map_err(|e| EngineError::Decode(e.to_string()))?;
+            // GPU backends return before the work is done; the prompt is processed when this returns.
+            self.ctx.synchronize();
+            prefill += t0.elapsed();
+        }
+
+        let mut stamps: Vec<Instant> = Vec::with_capacity(max_tokens as usize);
+        let mut bytes: Vec<u8> = Vec::new();
+        let mut text = String::new();
+        let mut n_pos = tokens.len();
+        let mut logits_idx = self.batch.n_tokens() - 1;
+        let mut first_sampled: Option<Instant> = None;
+        let mut stop = StopReason::MaxTokens;
+        let mut output_tokens = 0usize;
+        while output_tokens < max_tokens as usize {
+            let token: LlamaToken = sampler.sample(&self.ctx, logits_idx);
+            let now = Instant::now();
+            first_sampled.get_or_insert(now);
+            if vocab.is_eog(token) {
+                stop = StopReason::EndOfGeneration;
+                break;
+            }
+            stamps.push(now);
+            output_tokens += 1;
+            // Pieces may split a UTF-8 character; emit only complete text.
+            bytes.extend(vocab.token_to_piece(token, false, None));
+            let valid = match std::str::from_utf8(&bytes) {
+                Ok(s) => s.len(),
+                Err(e) => e.valid_up_to(),
+            };
+            if valid > 0 {
+                let piece = String::from_utf8_lossy(&bytes[..valid]).into_owned();
+                bytes.drain(..valid);
+                text.push_str(&piece);
+                if !on_piece(&piece) {
+                    stop = StopReason::Cancelled;
+                    break;
+                }
+            }
+            if output_tokens >= max_tokens as usize {
+                break;
+            }
+            if n_pos + 1 >= n_ctx {
+                stop = StopReason::ContextFull;
+                break;
+            }
+            self.batch.clear();
+            self.batch
+                .add(token, n_pos as i32, &[0], true)
+                .map_err(|e| EngineError::Decode(e.to_string()))?;
+            n_pos += 1;
+            self.ctx
+                .decode(&mut self.batch)
+                .map_err(|e| EngineError::Decode(e.to_string()))?;
+            logits_idx = 0;
+        }
+        if !bytes.is_empty() {
+            text.push_str(&String::from_utf8_lossy(&bytes));
+        }
+        let t_end = Instant::now();
+
+        let lt = self.ctx.timings();
+        let first = first_sampled.unwrap_or(t_end);
+        let ttft = ms(first - t_start);
+        let prefill_ms = ms(prefill);
+        let gaps: Vec<f64> = stamps.windows(2).map(|w| ms(w[1] - w[0])).collect();
+        let mut sorted = gaps.clone();
+        sorted.sort_by(f64::total_cmp);
+        let output_eval_ms = match (stamps.first(), stamps.last()) {
+            (Some(a), Some(b)) if stamps.len() >= 2 => Some(ms(*b - *a)),
+            _ => None,
+        };
+        let timings = SampleTimings {
+            ttft_ms: Some(ttft),
+            prefill_ms: Some(prefill_ms),
+            prefill_tokens_per_s: (prefill_ms > 0.0)
+                .then(|| tokens.len() as f64 / prefill_ms * 1e3),
+            decode_tokens_per_s: output_eval_ms
+                .filter(|ms| *ms > 0.0)
+                .map(|ms| (stamps.len() - 1) as f64 / ms * 1e3),
+            itl_p50_ms: (!sorted.is_empty()).then(|| percentile(&sorted, 50.0)),
+            itl_p95_ms: (!sorted.is_empty()).then(|| percentile(&sorted, 95.0)),
+            itl_max_ms: sorted.last().copied(),
+            output_eval_ms,
+            total_ms: ms(t_end - t_start),
+        };
+        Ok(Generation {
+            text,
+            prompt_tokens: tokens.len(),
+            output_tokens,
+            stop,
+            timings,
+            llama: LlamaCounters {
+                t_p_eval_ms: lt.t_p_eval_ms(),
+                t_eval_ms: lt.t_eval_ms(),
+                n_p_eval: lt.n_p_eval() as i64,
+                n_eval: lt.n_eval() as i64,
+            },
+        })
+    }
+}
+
+/// A conversation as plain text, for raw and plain formats: one user turn is just its text;
+/// longer conversations label each turn.
+fn conversation_text(messages: &[Message]) -> String {
+    let turns: Vec<&Message> = messages.iter().filter(|m| m.role != "system").collect();
+    if let [only] = turns.as_slice() {
+        return only.content.clone();
+    }
+    turns
+        .iter()
+        .map(|m| {
+            let who = if m.role == "user" {
+                "User"
+            } else {
+                "Assistant"
+            };
+            format!("{who}: {}", m.content)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,130 @@
+//! A model file's identity: checked before llama.cpp loads it, hashed (sha256, cached by
+//! path + size + modification time), and described from its GGUF metadata.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use mobench_store::{NewModel, Store};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::EngineError;
+use crate::gguf;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelInfo {
+    pub path: PathBuf,
+    pub name: Option<String>,
+    pub architecture: Option<String>,
+    pub quantization: Option<String>,
+    pub size_bytes: u64,
+    pub sha256: String,
+    pub n_ctx_train: u32,
+    pub has_chat_template: bool,
+    /// Filled in from llama.cpp once loaded (the header alone does not say).
+    pub n_params: u64,
+}
+
+impl ModelInfo {
+    pub fn to_record(&self) -> NewModel {
+        NewModel {
+            path: self.path.display().to_string(),
+            sha256: self.sha256.clone(),
+            size_bytes: self.size_bytes,
+            name: self.name.clone(),
+            architecture: self.architecture.clone(),
+            n_params: self.n_params,
+            quantization: self.quantization.clone(),
+            n_ctx_train: self.n_ctx_train,
+            has_chat_template: self.has_chat_template,
+        }
+    }
+}
+
+fn file_err(path: &Path, message: impl Into<String>) -> EngineError {
+    EngineError::ModelFile {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+/// Checks that `path` is a readable, complete GGUF file and describes it.
+pub fn inspect(path: &Path, store: Option<&Store>) -> Result<ModelInfo, EngineError> {
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => file_err(path, "does not exist"),
+        std::io::ErrorKind::PermissionDenied => {
+            file_err(path, "cannot be read (permission denied)")
+        }
+        _ => file_err(path, format!("cannot be read: {e}")),
+    })?;
+    if meta.is_dir() {
+        return Err(file_err(path, "is a folder, not a GGUF file"));
+    }
+    let header = gguf::read_header(path).map_err(|e| match e {
+        gguf::GgufError::Io(io) if io.kind() == std::io::ErrorKind::PermissionDenied => {
+            file_err(path, "cannot be read (permission denied)")
+        }
+        other => file_err(path, other.to_string()),
+    })?;
+    let arch = header.str("general.architecture").map(str::to_string);
+    let n_ctx_train = arch
+        .as_deref()
+        .and_then(|a| header.int(&format!("{a}.context_length")))
+        .unwrap_or(0) as u32;
+    let sha256 = sha256_cached(path, &meta, store)?;
+    Ok(ModelInfo {
+        path: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+        name: header.str("general.name").map(str::to_string),
+        architecture: arch,
+        quantization: header.quantization(),
+        size_bytes: meta.len(),
+        sha256,
+        n_ctx_train,
+        has_chat_template: header.str("tokenizer.chat_template").is_some(),
+        n_params: 0,
+    })
+}
+
+fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+fn sha256_cached(
+    path: &Path,
+    meta: &std::fs::Metadata,
+    store: Option<&Store>,
+) -> Result<String, EngineError> {
+    let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let key = key.display().to_string();
+    if let Some(store) = store {
+        if let Some(hit) = store.cached_sha256(&key, meta.len(), mtime_ns(meta))? {
+            return Ok(hit);
+        }
+    }
+    let sha = sha256_file(path)?;
+    if let Some(store) = store {
+        store.put_sha256(&key, meta.len(), mtime_ns(meta), &sha)?;
+    }
+    Ok(sha)
+}
+
+/// Streams a file through sha256.
+pub fn sha256_file(path: &Path) -> Result<String, EngineError> {
+    let mut f =
+        std::fs::File::open(path).map_err(|e| file_err(path, format!("cannot be read: {e}")))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f
+            .read(&mut buf)
+            .map_err(|e| file_err(path, format!("cannot be read: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}

@@ -1,0 +1,703 @@
+//! The suite run pipeline: validate everything, plan, then run sample by sample on a dedicated
+//! worker thread, committing each finished sample before the next starts.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Instant;
+
+use llama_cpp_2::model::LlamaModel;
+use mobench_metrics::{Metric, Outcome};
+use mobench_store::{
+    NewDataset, NewRun, PlannedDataset, RunStatus, SampleRecord, ScoreRecord, Store,
+};
+use mobench_tasks::prompt::{render, RenderOptions};
+use mobench_tasks::{load, Catalog, DatasetDef, Example, TaskDef};
+
+use crate::error::EngineError;
+use crate::events::{Control, Event, PlannedDatasetInfo, ScoreBrief, Sink};
+use crate::llm::{self, ContextSettings, Message, PromptFormat, Session};
+use crate::model::{self, ModelInfo};
+use crate::settings::RunRequest;
+
+/// Set from anywhere (a Ctrl-C handler, a UI button) to stop a run after the token in flight.
+#[derive(Clone, Default)]
+pub struct CancelFlag(Arc<AtomicBool>);
+
+impl CancelFlag {
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RunOutcome {
+    pub run_id: i64,
+    pub status: RunStatus,
+    pub reason: Option<String>,
+    pub samples_done: usize,
+    pub samples_total: usize,
+}
+
+struct PlanItem {
+    def: DatasetDef,
+    task: TaskDef,
+    examples: Vec<Example>,
+    dataset_id: i64,
+    rows: Vec<usize>,
+    metrics: Vec<String>,
+}
+
+/// Starts a new suite run. Everything that can be checked is checked before the run is
+/// created, so bad input leaves the database untouched.
+pub fn run_suite(
+    db: &Path,
+    request: RunRequest,
+    cancel: CancelFlag,
+    sink: &mut dyn Sink,
+) -> Result<RunOutcome, EngineError> {
+    let db = db.to_path_buf();
+    on_worker(cancel.clone(), sink, move |tx| {
+        let mut store = Store::open(&db)?;
+        start(&mut store, request, &cancel, tx)
+    })
+}
+
+/// Finishes an interrupted (or failed) run without redoing finished samples.
+pub fn resume(
+    db: &Path,
+    run_id: i64,
+    cancel: CancelFlag,
+    sink: &mut dyn Sink,
+) -> Result<RunOutcome, EngineError> {
+    let db = db.to_path_buf();
+    on_worker(cancel.clone(), sink, move |tx| {
+        let mut store = Store::open(&db)?;
+        continue_run(&mut store, run_id, &cancel, tx)
+    })
+}
+
+/// Runs `work` on a dedicated thread (llama.cpp contexts must stay on the thread that made
+/// them, and callers may be UI or async threads), forwarding its events to `sink` here.
+fn on_worker<F>(cancel: CancelFlag, sink: &mut dyn Sink, work: F) -> Result<RunOutcome, EngineError>
+where
+    F: FnOnce(&mpsc::Sender<Event>) -> Result<RunOutcome, EngineError> + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel::<Event>();
+    let handle = std::thread::Builder::new()
+        .name("mobench-inference".into())
+        .spawn(move || work(&tx))
+        .map_err(|e| EngineError::Worker(e.to_string()))?;
+    for event in rx {
+        if sink.on_event(&event) == Control::Stop {
+            cancel.cancel();
+        }
+    }
+    handle
+        .join()
+        .map_err(|_| EngineError::Worker("the inference thread panicked".into()))?
+}
+
+fn start(
+    store: &mut Store,
+    request: RunRequest,
+    cancel: &CancelFlag,
+    tx: &mpsc::Sender<Event>,
+) -> Result<RunOutcome, EngineError> {
+    request
+        .inference
+        .validate()
+        .map_err(EngineError::Settings)?;
+    reconcile_stale_runs(store)?;
+    let catalog = Catalog::builtin();
+    let defs = catalog.select(&request.suite, &request.tasks, &request.datasets)?;
+    let mut info = model::inspect(&request.model, Some(store))?;
+    let mut loaded = Vec::new();
+    for def in defs {
+        let ds = load::load(def, request.datasets_dir.as_deref())?;
+        loaded.push((def.clone(), ds));
+    }
+    let mut plan = Vec::new();
+    for (def, ds) in loaded {
+        let dataset_id = store.upsert_dataset(&NewDataset {
+            name: def.name.clone(),
+            task: def.task.clone(),
+            suite: def.suite.clone(),
+            sha256: ds.sha256.clone(),
+            rows: ds.examples.len(),
+        })?;
+        let task = catalog.task(&def.task)?.clone();
+        let rows = request.selection.pick(ds.examples.len());
+        let metrics = catalog
+            .metrics_for(&def)
+            .iter()
+            .map(|m| m.name().to_string())
+            .collect();
+        plan.push(PlanItem {
+            def,
+            task,
+            examples: ds.examples,
+            dataset_id,
+            rows,
+            metrics,
+        });
+    }
+    let model_id = store.upsert_model(&info.to_record())?;
+    let settings_json =
+        serde_json::to_string(&request).map_err(|e| EngineError::Settings(e.to_string()))?;
+    let run_id = store.create_run(
+        &NewRun {
+            kind: "suite".into(),
+            model_id,
+            settings_json,
+            app_version: env!("CARGO_PKG_VERSION").into(),
+            llama_version: llm::llama_build_info(),
+            device_json: serde_json::to_string(&crate::device::summary()).unwrap_or_default(),
+        },
+        &plan
+            .iter()
+            .map(|p| PlannedDataset {
+                dataset_id: p.dataset_id,
+                task_version: p.task.version,
+                rows: p.rows.clone(),
+                metrics: p.metrics.clone(),
+            })
+            .collect::<Vec<_>>(),
+    )?;
+    execute(store, run_id, &request, &mut info, plan, false, cancel, tx)
+}
+
+fn continue_run(
+    store: &mut Store,
+    run_id: i64,
+    cancel: &CancelFlag,
+    tx: &mpsc::Sender<Event>,
+) -> Result<RunOutcome, EngineError> {
+    reconcile_stale_runs(store)?;
+    let run = store.run(run_id)?;
+    let resume_err = |reason: String| EngineError::Resume { run_id, reason };
+    if run.status == RunStatus::Completed {
+        return Ok(RunOutcome {
+            run_id,
+            status: run.status,
+            reason: None,
+            samples_done: run.samples_done,
+            samples_total: run.samples_total,
+        });
+    }
+    if run.status == RunStatus::Running {
+        return Err(resume_err("it is still running in another process".into()));
+    }
+    if run.kind != "suite" {
+        return Err(resume_err(format!(
+            "runs of kind `{}` cannot be resumed",
+            run.kind
+        )));
+    }
+    let request: RunRequest = serde_json::from_str(&run.settings_json)
+        .map_err(|e| resume_err(format!("its stored settings are unreadable: {e}")))?;
+    let mut info = model::inspect(&request.model, Some(store))?;
+    if info.sha256 != run.model.sha256 {
+        return Err(resume_err(format!(
+            "the model file {} changed since the run started (sha256 differs)",
+            request.model.display()
+        )));
+    }
+    let catalog = Catalog::builtin();
+    let mut plan = Vec::new();
+    for rd in store.run_datasets(run_id)? {
+        let def = catalog.dataset(&rd.name)?.clone();
+        let ds = load::load(&def, request.datasets_dir.as_deref())?;
+        if ds.sha256 != rd.sha256 {
+            return Err(resume_err(format!(
+                "dataset file {} changed since the run started (sha256 differs)",
+                ds.path.display()
+            )));
+        }
+        let task = catalog.task(&def.task)?.clone();
+        if task.version != rd.task_version {
+            return Err(resume_err(format!(
+                "task `{}` changed (recipe version {} -> {})",
+                task.name, rd.task_version, task.version
+            )));
+        }
+        plan.push(PlanItem {
+            def,
+            task,
+            examples: ds.examples,
+            dataset_id: rd.dataset_id,
+            rows: rd.rows,
+            metrics: rd.metrics,
+        });
+    }
+    store.claim_run(run_id)?;
+    execute(store, run_id, &request, &mut info, plan, true, cancel, tx)
+}
+
+/// A run marked `running` whose process is gone was killed: it becomes `interrupted`.
+fn reconcile_stale_runs(store: &Store) -> Result<(), EngineError> {
+    for (id, pid) in store.running_runs()? {
+        let alive = pid.is_some_and(process_alive);
+        if !alive {
+            store.set_status(
+                id,
+                RunStatus::Interrupted,
+                Some("the process running it ended before it finished"),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn process_alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    let Ok(mut sys) = sysinfo::System::new() else {
+        // Cannot tell: treat it as alive rather than steal a run from a live process.
+        return true;
+    };
+    let pid = sysinfo::Pid::from_u32(pid);
+    sys.refresh_processes(sysinfo::ProcessesToUpdate::Some(&[pid]), true);
+    sys.process(pid).is_some()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn execute(
+    store: &mut Store,
+    run_id: i64,
+    request: &RunRequest,
+    info: &mut ModelInfo,
+    plan: Vec<PlanItem>,
+    resumed: bool,
+    cancel: &CancelFlag,
+    tx: &mpsc::Sender<Event>,
+) -> Result<RunOutcome, EngineError> {
+    let result = execute_inner(store, run_id, request, info, &plan, resumed, cancel, tx);
+    let (status, reason) = match &result {
+        Ok(true) => (RunStatus::Completed, None),
+        Ok(false) => (
+            RunStatus::Interrupted,
+            Some("cancelled by the user".to_string()),
+        ),
+        Err(e) => (RunStatus::Failed, Some(e.to_string())),
+    };
+    store.set_status(run_id, status, reason.as_deref())?;
+    store.compute_aggregates(run_id)?;
+    let run = store.run(run_id)?;
+    let _ = tx.send(Event::RunFinished {
+        run_id,
+        status,
+        reason: reason.clone(),
+    });
+    result?;
+    Ok(RunOutcome {
+        run_id,
+        status,
+        reason,
+        samples_done: run.samples_done,
+        samples_total: run.samples_total,
+    })
+}
+
+/// Returns Ok(true) when every planned sample is done, Ok(false) when cancelled.
+#[allow(clippy::too_many_arguments)]
+fn execute_inner(
+    store: &mut Store,
+    run_id: i64,
+    request: &RunRequest,
+    info: &mut ModelInfo,
+    plan: &[PlanItem],
+    resumed: bool,
+    cancel: &CancelFlag,
+    tx: &mpsc::Sender<Event>,
+) -> Result<bool, EngineError> {
+    let s = &request.inference;
+    let mut datasets = Vec::new();
+    let mut done_rows = Vec::new();
+    for p in plan {
+        let done = store.finished_rows(run_id, p.dataset_id)?;
+        datasets.push(PlannedDatasetInfo {
+            dataset: p.def.name.clone(),
+            task: p.def.task.clone(),
+            samples: p.rows.len(),
+            already_done: done.len(),
+        });
+        done_rows.push(done);
+    }
+    let total: usize = plan.iter().map(|p| p.rows.len()).sum();
+    let mut done: usize = done_rows.iter().map(Vec::len).sum();
+    let _ = tx.send(Event::RunStarted {
+        run_id,
+        model: info
+            .name
+            .clone()
+            .unwrap_or_else(|| info.path.display().to_string()),
+        resumed,
+        total,
+        already_done: done,
+        datasets,
+    });
+    if done == total {
+        return Ok(true);
+    }
+
+    let (model, cold_ms) = load_measured(&info.path, s.gpu_layers)?;
+    let n_ctx = s.n_ctx.min(model.n_ctx_train().max(64));
+    let session = Session::new(
+        &model,
+        ContextSettings {
+            n_ctx,
+            n_batch: s.n_batch,
+            threads: s.threads,
+        },
+    )?;
+    info.n_params = model.n_params();
+    store.upsert_model(&info.to_record())?;
+    for (cold, ms) in cold_ms {
+        store.record_load(run_id, cold, ms, session.context_ms)?;
+        let _ = tx.send(Event::ModelLoaded {
+            cold,
+            model_load_ms: ms,
+            context_ms: session.context_ms,
+            n_params: info.n_params,
+        });
+    }
+    let format = match &s.template {
+        Some(raw) => PromptFormat::Raw(raw.clone()),
+        None => match model.chat_template(None) {
+            Ok(t) => PromptFormat::Model(t),
+            Err(_) => PromptFormat::Plain,
+        },
+    };
+    let mut session = session;
+    for (p, finished) in plan.iter().zip(&done_rows) {
+        let metrics: Vec<Metric> = p
+            .metrics
+            .iter()
+            .map(|m| Metric::from_name(m).map_err(|e| EngineError::Settings(e.to_string())))
+            .collect::<Result<_, _>>()?;
+        let max_tokens = s.max_tokens_for(p.task.max_tokens);
+        for &row in &p.rows {
+            if finished.binary_search(&row).is_ok() {
+                continue;
+            }
+            if cancel.is_cancelled() {
+                return Ok(false);
+            }
+            let example = p.examples.get(row).ok_or_else(|| EngineError::Resume {
+                run_id,
+                reason: format!("{} has no row {row}", p.def.name),
+            })?;
+            let sample = run_sample(
+                &mut session,
+                &format,
+                p,
+                example,
+                &metrics,
+                max_tokens,
+                request,
+                cancel,
+                tx,
+            )?;
+            let Some(record) = sample else {
+                return Ok(false);
+            };
+            store.insert_sample(run_id, &record)?;
+            done += 1;
+            let _ = tx.send(Event::SampleFinished {
+                dataset: p.def.name.clone(),
+                row,
+                done,
+                total,
+                prompt_tokens: record.prompt_tokens,
+                output_tokens: record.output_tokens,
+                ttft_ms: record.timings.ttft_ms,
+                decode_tokens_per_s: record.timings.decode_tokens_per_s,
+                truncated: record.truncated,
+                error: record.error.clone(),
+                scores: record
+                    .scores
+                    .iter()
+                    .map(|s| ScoreBrief {
+                        metric: s.metric.clone(),
+                        value: s.value,
+                    })
+                    .collect(),
+            });
+        }
+    }
+    Ok(true)
+}
+
+/// Loads the model cold (first load in this process), then again warm (file in the page
+/// cache, allocator warmed): both are reported. The warm instance is the one used.
+fn load_measured(
+    path: &Path,
+    gpu_layers: u32,
+) -> Result<(LlamaModel, Vec<(bool, f64)>), EngineError> {
+    static LOADED_ONCE: AtomicBool = AtomicBool::new(false);
+    let first = llm::load_model(path, gpu_layers)?;
+    let cold = !LOADED_ONCE.swap(true, Ordering::SeqCst);
+    if !cold {
+        return Ok((first.model, vec![(false, first.load_ms)]));
+    }
+    drop(first.model);
+    let second = llm::load_model(path, gpu_layers)?;
+    Ok((
+        second.model,
+        vec![(true, first.load_ms), (false, second.load_ms)],
+    ))
+}
+
+/// Prompt budget: the context minus room to generate (the task's limit, at most half the context).
+fn prompt_budget(n_ctx: u32, max_tokens: u32) -> usize {
+    (n_ctx - max_tokens.min(n_ctx / 2)) as usize
+}
+
+/// Builds the messages for a sample's turn, cutting the task's long field until the prompt fits.
+fn fitted_prompt(
+    session: &Session,
+    format: &PromptFormat,
+    task: &TaskDef,
+    example: &Example,
+    history: &[Message],
+    turn: usize,
+    omit: &[String],
+    budget: usize,
+) -> Result<(String, bool), EngineError> {
+    let build = |max_chars: Option<usize>| -> Result<(String, bool), EngineError> {
+        let rendered = render(
+            task,
+            example,
+            &RenderOptions {
+                omit_fields: omit.to_vec(),
+                long_field_max_chars: max_chars,
+            },
+        );
+        let mut messages = vec![Message {
+            role: "system",
+            content: rendered.system.clone(),
+        }];
+        messages.extend(history.iter().cloned());
+        messages.push(Message {
+            role: "user",
+            content: rendered.turns[turn].user.clone(),
+        });
+        Ok((session.format(format, &messages)?, rendered.truncated))
+    };
+    let (full, _) = build(None)?;
+    if session.count_tokens(&full) <= budget {
+        return Ok((full, false));
+    }
+    let long_len = if task.long_field == "turn" {
+        example.turns.last().map_or(0, |t| t.chars().count())
+    } else {
+        example
+            .fields
+            .get(&task.long_field)
+            .map_or(0, |v| v.chars().count())
+    };
+    // Largest cut of the long field that fits: binary search on its length in characters.
+    let (mut lo, mut hi) = (0usize, long_len);
+    let mut best: Option<String> = None;
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        let (text, _) = build(Some(mid))?;
+        if session.count_tokens(&text) <= budget {
+            lo = mid;
+            best = Some(text);
+        } else {
+            hi = mid - 1;
+        }
+    }
+    match best {
+        Some(text) => Ok((text, true)),
+        None => {
+            let (empty, _) = build(Some(0))?;
+            if session.count_tokens(&empty) <= budget {
+                Ok((empty, true))
+            } else {
+                Err(EngineError::Prompt(format!(
+                    "does not fit the context ({budget} prompt tokens) even with its `{}` field removed",
+                    task.long_field
+                )))
+            }
+        }
+    }
+}
+
+/// Runs one example (all its turns). Ok(None) = cancelled mid-sample (nothing to store).
+#[allow(clippy::too_many_arguments)]
+fn run_sample(
+    session: &mut Session,
+    format: &PromptFormat,
+    p: &PlanItem,
+    example: &Example,
+    metrics: &[Metric],
+    max_tokens: u32,
+    request: &RunRequest,
+    cancel: &CancelFlag,
+    tx: &mpsc::Sender<Event>,
+) -> Result<Option<SampleRecord>, EngineError> {
+    let t0 = Instant::now();
+    let omit: Vec<String> = if request.inference.no_context {
+        vec!["context".into()]
+    } else {
+        Vec::new()
+    };
+    let budget = prompt_budget(session.n_ctx(), max_tokens);
+    let n_turns = example.turns.len().max(1);
+    let mut history: Vec<Message> = Vec::new();
+    let mut turn_log = Vec::new();
+    let mut last = None;
+    let mut truncated = false;
+    let mut prompt = String::new();
+    let mut error = None;
+    for turn in 0..n_turns {
+        let fitted = fitted_prompt(
+            session, format, &p.task, example, &history, turn, &omit, budget,
+        );
+        let (text, cut) = match fitted {
+            Ok(v) => v,
+            Err(EngineError::Prompt(msg)) => {
+                error = Some(msg);
+                break;
+            }
+            Err(e) => return Err(e),
+        };
+        truncated |= cut;
+        prompt = text;
+        let _ = tx.send(Event::SampleStarted {
+            dataset: p.def.name.clone(),
+            row: example.row,
+            prompt: prompt.clone(),
+        });
+        let mut on_piece = |piece: &str| {
+            let _ = tx.send(Event::Token {
+                text: piece.to_string(),
+            });
+            !cancel.is_cancelled()
+        };
+        let gen = match session.generate(
+            &prompt,
+            max_tokens,
+            &request.inference.sampling,
+            &mut on_piece,
+        ) {
+            Ok(g) => g,
+            Err(EngineError::Prompt(msg)) => {
+                error = Some(msg);
+                break;
+            }
+            Err(e) => return Err(e),
+        };
+        if gen.stop == llm::StopReason::Cancelled {
+            return Ok(None);
+        }
+        let user = render(
+            &p.task,
+            example,
+            &RenderOptions {
+                omit_fields: omit.clone(),
+                long_field_max_chars: None,
+            },
+        )
+        .turns[turn]
+            .user
+            .clone();
+        history.push(Message {
+            role: "user",
+            content: user,
+        });
+        history.push(Message {
+            role: "assistant",
+            content: gen.text.clone(),
+        });
+        turn_log.push(serde_json::json!({
+            "output": gen.text,
+            "prompt_tokens": gen.prompt_tokens,
+            "output_tokens": gen.output_tokens,
+            "stop_reason": gen.stop.as_str(),
+        }));
+        last = Some(gen);
+    }
+    let raw = last.as_ref().map(|g| g.text.clone()).unwrap_or_default();
+    let cleaned = p.task.cleanup.apply(&raw);
+    let scores = metrics
+        .iter()
+        .map(|m| score(*m, &cleaned, &example.reference, error.as_deref()))
+        .collect();
+    let (timings, llama, prompt_tokens, output_tokens, stop) = match &last {
+        Some(g) => (
+            g.timings,
+            Some(g.llama),
+            g.prompt_tokens,
+            g.output_tokens,
+            g.stop.as_str(),
+        ),
+        None => (
+            mobench_store::SampleTimings {
+                total_ms: t0.elapsed().as_secs_f64() * 1e3,
+                ..Default::default()
+            },
+            None,
+            0,
+            0,
+            "error",
+        ),
+    };
+    Ok(Some(SampleRecord {
+        dataset_id: p.dataset_id,
+        row_index: example.row,
+        example_id: example.id.clone(),
+        prompt,
+        reference: example.reference.clone(),
+        prediction_raw: raw,
+        prediction: cleaned,
+        extra_json: (turn_log.len() > 1)
+            .then(|| serde_json::json!({ "turns": turn_log }).to_string()),
+        error,
+        truncated,
+        stop_reason: stop.to_string(),
+        prompt_tokens,
+        output_tokens,
+        timings,
+        llama,
+        scores,
+    }))
+}
+
+fn score(metric: Metric, prediction: &str, reference: &str, error: Option<&str>) -> ScoreRecord {
+    let outcome = match error {
+        Some(e) => Outcome::Missing {
+            reason: format!("sample failed: {e}"),
+        },
+        None => metric.score(prediction, reference),
+    };
+    match outcome {
+        Outcome::Value {
+            value,
+            extracted,
+            flag,
+        } => ScoreRecord {
+            metric: metric.name().to_string(),
+            value: Some(value),
+            extracted,
+            flag,
+            missing_reason: None,
+            grader: mobench_metrics::GRADER.to_string(),
+        },
+        Outcome::Missing { reason } => ScoreRecord {
+            metric: metric.name().to_string(),
+            value: None,
+            extracted: None,
+            flag: None,
+            missing_reason: Some(reason),
+            grader: mobench_metrics::GRADER.to_string(),
+        },
+    }
+}

@@ -1,0 +1,450 @@
+//! The downloader against a real HTTP server on 127.0.0.1.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use mobench_tasks::fetch::{download, sha256_file, Expected, FetchError};
+
+/// What the test server answers for a path.
+#[derive(Clone)]
+enum Reply {
+    Body(Vec<u8>),
+    Status(u16),
+    /// Announces `announced` bytes, sends `body`, then closes the connection.
+    Truncated {
+        body: Vec<u8>,
+        announced: usize,
+    },
+}
+
+/// A one-thread HTTP/1.1 server that answers at most `max_requests` requests, then stops; it also
+/// stops on its own after a few seconds so a failing test cannot hang. Joining it yields the
+/// request heads it received.
+struct TestServer {
+    base: String,
+    handle: JoinHandle<Vec<String>>,
+}
+
+impl TestServer {
+    fn start(routes: Vec<(&str, Reply)>, max_requests: usize) -> Self {
+        let routes: HashMap<String, Reply> = routes
+            .into_iter()
+            .map(|(path, reply)| (path.to_owned(), reply))
+            .collect();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        listener.set_nonblocking(true).unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let handle = thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            let mut heads = Vec::new();
+            while heads.len() < max_requests && Instant::now() < deadline {
+                match listener.accept() {
+                    Ok((stream, _)) => heads.push(serve(stream, &routes)),
+                    Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {
+                        thread::sleep(Duration::from_millis(5))
+                    }
+                    Err(err) => panic!("accept failed: {err}"),
+                }
+            }
+            heads
+        });
+        Self { base, handle }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    fn requests(self) -> Vec<String> {
+        self.handle.join().expect("server thread panicked")
+    }
+}
+
+fn serve(mut stream: TcpStream, routes: &HashMap<String, Reply>) -> String {
+    stream.set_nonblocking(false).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => break,
+        }
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+    let reply = routes.get(&path).cloned().unwrap_or(Reply::Status(404));
+    let (status, body, announced) = match reply {
+        Reply::Body(body) => (200, body.clone(), body.len()),
+        Reply::Status(status) => (status, b"no such file\n".to_vec(), 13),
+        Reply::Truncated { body, announced } => (200, body, announced),
+    };
+    let reason = if status == 200 { "OK" } else { "Not Found" };
+    let header = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Length: {announced}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n"
+    );
+    // The client may hang up early (that is what some tests provoke), so write errors are fine.
+    let _ = stream.write_all(header.as_bytes());
+    let _ = stream.write_all(&body);
+    let _ = stream.flush();
+    head
+}
+
+/// Deterministic bytes that are not one repeated value.
+fn body_of(len: usize) -> Vec<u8> {
+    let mut state: u32 = 0x2545_f491;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            (state >> 24) as u8
+        })
+        .collect()
+}
+
+fn sha256_of(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("body");
+    fs::write(&path, bytes).unwrap();
+    sha256_file(&path).unwrap()
+}
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+const WRONG_SHA: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+#[test]
+fn sha256_file_matches_a_known_vector() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("abc.txt");
+    fs::write(&path, b"abc").unwrap();
+    assert_eq!(
+        sha256_file(&path).unwrap(),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+
+    let missing = dir.path().join("missing.txt");
+    let err = sha256_file(&missing).unwrap_err();
+    assert!(matches!(err, FetchError::Io { ref path, .. } if path == &missing));
+    assert!(err.to_string().contains("missing.txt"), "{err}");
+}
+
+#[test]
+fn a_good_download_lands_with_the_right_bytes_and_reports_progress() {
+    let body = body_of(300 * 1024 + 123);
+    let sha = sha256_of(&body);
+    let server = TestServer::start(vec![("/data/mmlu.csv", Reply::Body(body.clone()))], 1);
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("nested").join("mmlu.csv");
+
+    let mut calls = Vec::new();
+    download(
+        &server.url("/data/mmlu.csv"),
+        &dest,
+        &Expected {
+            sha256: &sha.to_uppercase(),
+            bytes: Some(body.len() as u64),
+        },
+        &mut |done, total| calls.push((done, total)),
+    )
+    .expect("download succeeds");
+
+    assert_eq!(fs::read(&dest).unwrap(), body);
+    assert_eq!(names_in(dest.parent().unwrap()), vec!["mmlu.csv"]);
+
+    let total = body.len() as u64;
+    assert!(calls.len() >= 3, "progress calls: {calls:?}");
+    assert!(calls.iter().all(|&(_, t)| t == Some(total)), "{calls:?}");
+    assert!(
+        calls.windows(2).all(|w| w[0].0 < w[1].0),
+        "progress must increase: {calls:?}"
+    );
+    let dones: Vec<u64> = calls.iter().map(|&(done, _)| done).collect();
+    // Throttled: every report but the last comes at least 64 KiB after the previous one.
+    let gaps = dones.windows(2).map(|w| w[1] - w[0]).collect::<Vec<_>>();
+    assert!(
+        gaps[..gaps.len() - 1].iter().all(|&gap| gap >= 64 * 1024),
+        "{dones:?}"
+    );
+    assert_eq!(*calls.last().unwrap(), (total, Some(total)));
+
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    let head = requests[0].to_ascii_lowercase();
+    assert!(
+        head.starts_with("get /data/mmlu.csv http/1.1\r\n"),
+        "{head}"
+    );
+    assert!(
+        head.contains(&format!(
+            "user-agent: mobench/{}\r\n",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{head}"
+    );
+}
+
+#[test]
+fn a_download_without_an_expected_size_still_checks_the_hash() {
+    let body = body_of(1000);
+    let sha = sha256_of(&body);
+    let server = TestServer::start(vec![("/small.jsonl", Reply::Body(body.clone()))], 1);
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("small.jsonl");
+
+    let mut calls = Vec::new();
+    download(
+        &server.url("/small.jsonl"),
+        &dest,
+        &Expected {
+            sha256: &sha,
+            bytes: None,
+        },
+        &mut |done, total| calls.push((done, total)),
+    )
+    .unwrap();
+    server.requests();
+
+    assert_eq!(fs::read(&dest).unwrap(), body);
+    assert_eq!(calls.last(), Some(&(1000, Some(1000))));
+}
+
+#[test]
+fn a_wrong_checksum_leaves_nothing_behind() {
+    let body = body_of(200 * 1024);
+    let server = TestServer::start(vec![("/bbq.csv", Reply::Body(body.clone()))], 1);
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("bbq.csv");
+
+    let err = download(
+        &server.url("/bbq.csv"),
+        &dest,
+        &Expected {
+            sha256: WRONG_SHA,
+            bytes: Some(body.len() as u64),
+        },
+        &mut |_, _| {},
+    )
+    .unwrap_err();
+    server.requests();
+
+    match &err {
+        FetchError::Checksum {
+            path,
+            expected,
+            actual,
+        } => {
+            assert_eq!(path, &dest);
+            assert_eq!(expected, WRONG_SHA);
+            assert_eq!(actual, &sha256_of(&body));
+        }
+        other => panic!("expected a checksum error, got {other:?}"),
+    }
+    let message = err.to_string();
+    assert!(message.starts_with("checksum mismatch for "), "{message}");
+    assert!(message.contains(&dest.display().to_string()), "{message}");
+    assert!(!message.contains('\n'), "{message}");
+    assert!(
+        names_in(dir.path()).is_empty(),
+        "{:?}",
+        names_in(dir.path())
+    );
+}
+
+#[test]
+fn a_404_is_an_http_error_naming_the_url() {
+    let server = TestServer::start(vec![], 1);
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("gsm8k.csv");
+    let url = server.url("/missing/gsm8k.csv");
+
+    let err = download(
+        &url,
+        &dest,
+        &Expected {
+            sha256: WRONG_SHA,
+            bytes: None,
+        },
+        &mut |_, _| {},
+    )
+    .unwrap_err();
+    server.requests();
+
+    assert!(
+        matches!(&err, FetchError::Http { url: u, status: 404 } if u == &url),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(message.contains(&url), "{message}");
+    assert!(message.contains("404"), "{message}");
+    assert!(names_in(dir.path()).is_empty());
+}
+
+#[test]
+fn a_connection_closed_mid_body_is_an_error_and_leaves_nothing() {
+    let body = body_of(100_000);
+    let sha = sha256_of(&body);
+    let server = TestServer::start(
+        vec![(
+            "/cut.csv",
+            Reply::Truncated {
+                body: body[..40_000].to_vec(),
+                announced: body.len(),
+            },
+        )],
+        1,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("cut.csv");
+    let url = server.url("/cut.csv");
+
+    let err = download(
+        &url,
+        &dest,
+        &Expected {
+            sha256: &sha,
+            bytes: Some(body.len() as u64),
+        },
+        &mut |_, _| {},
+    )
+    .unwrap_err();
+    server.requests();
+
+    assert!(
+        matches!(&err, FetchError::Network { url: u, .. } if u == &url),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains(&url), "{err}");
+    assert!(!err.to_string().contains('\n'), "{err}");
+    assert!(
+        names_in(dir.path()).is_empty(),
+        "{:?}",
+        names_in(dir.path())
+    );
+}
+
+#[test]
+fn a_size_other_than_expected_is_refused() {
+    let body = body_of(5000);
+    let sha = sha256_of(&body);
+    let server = TestServer::start(vec![("/x.csv", Reply::Body(body))], 1);
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("x.csv");
+
+    let err = download(
+        &server.url("/x.csv"),
+        &dest,
+        &Expected {
+            sha256: &sha,
+            bytes: Some(4000),
+        },
+        &mut |_, _| {},
+    )
+    .unwrap_err();
+    server.requests();
+
+    assert!(
+        matches!(&err, FetchError::Size { path, expected: 4000, actual: 5000 } if path == &dest),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("x.csv"), "{err}");
+    assert!(names_in(dir.path()).is_empty());
+}
+
+#[test]
+fn an_existing_file_is_kept_when_a_download_fails_and_replaced_when_it_succeeds() {
+    let good = body_of(70_000);
+    let server = TestServer::start(
+        vec![
+            ("/good.csv", Reply::Body(good.clone())),
+            (
+                "/cut.csv",
+                Reply::Truncated {
+                    body: good[..1000].to_vec(),
+                    announced: good.len(),
+                },
+            ),
+        ],
+        4,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("mmlu.csv");
+    fs::write(&dest, b"the old copy\n").unwrap();
+    let sha = sha256_of(&good);
+    let matching = Expected {
+        sha256: &sha,
+        bytes: Some(good.len() as u64),
+    };
+
+    let failures = [
+        (server.url("/good.csv"), WRONG_SHA),
+        (server.url("/cut.csv"), sha.as_str()),
+        (server.url("/nowhere.csv"), sha.as_str()),
+    ];
+    for (url, sha256) in &failures {
+        let expected = Expected {
+            sha256,
+            bytes: matching.bytes,
+        };
+        let result = download(url, &dest, &expected, &mut |_, _| {});
+        assert!(result.is_err(), "{url} should fail");
+        assert_eq!(fs::read(&dest).unwrap(), b"the old copy\n", "after {url}");
+        assert_eq!(names_in(dir.path()), vec!["mmlu.csv"], "after {url}");
+    }
+
+    download(&server.url("/good.csv"), &dest, &matching, &mut |_, _| {}).unwrap();
+    assert_eq!(fs::read(&dest).unwrap(), good);
+    assert_eq!(names_in(dir.path()), vec!["mmlu.csv"]);
+    assert_eq!(server.requests().len(), 4);
+}
+
+#[test]
+fn an_unreachable_server_is_a_network_error_naming_the_url() {
+    // A port that was just free: nothing listens there any more.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/hotpot_qa.csv");
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("hotpot_qa.csv");
+
+    let err = download(
+        &url,
+        &dest,
+        &Expected {
+            sha256: WRONG_SHA,
+            bytes: None,
+        },
+        &mut |_, _| {},
+    )
+    .unwrap_err();
+
+    assert!(
+        matches!(&err, FetchError::Network { url: u, .. } if u == &url),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.starts_with(&format!("download of {url} failed: ")),
+        "{message}"
+    );
+    assert!(!message.contains('\n'), "{message}");
+    assert!(names_in(dir.path()).is_empty());
+}
