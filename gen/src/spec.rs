@@ -134,20 +134,20 @@ impl ModelSpec {
         if self.n_head == 0 || self.n_head_kv == 0 {
             return fail("n_head and n_head_kv must be positive".into());
         }
-        if self.n_embd % self.n_head != 0 {
+        if !self.n_embd.is_multiple_of(self.n_head) {
             return fail(format!(
                 "n_embd {} is not a multiple of n_head {}",
                 self.n_embd, self.n_head
             ));
         }
-        if self.n_head % self.n_head_kv != 0 {
+        if !self.n_head.is_multiple_of(self.n_head_kv) {
             return fail(format!(
                 "n_head {} is not a multiple of n_head_kv {}",
                 self.n_head, self.n_head_kv
             ));
         }
         // RoPE rotates pairs of dimensions.
-        if self.head_dim() % 2 != 0 {
+        if !self.head_dim().is_multiple_of(2) {
             return fail(format!("head size {} is odd", self.head_dim()));
         }
         if let Some(template) = &self.chat_template {

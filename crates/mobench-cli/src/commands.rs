@@ -245,7 +245,8 @@ fn datasets(action: DatasetsAction) -> Result<ExitCode> {
             for name in &datasets {
                 catalog.dataset(name)?;
             }
-            let mut failed = 0;
+            // Reported together at the end, so the error stays one line that names each file.
+            let mut failures: Vec<String> = Vec::new();
             for d in remote().filter(|d| datasets.is_empty() || datasets.contains(&d.name)) {
                 let dest = dir.join(&d.file);
                 if dest.exists()
@@ -271,14 +272,13 @@ fn datasets(action: DatasetsAction) -> Result<ExitCode> {
                 bar.finish_and_clear();
                 match result {
                     Ok(()) => eprintln!("{}: downloaded, checksum ok", d.file),
-                    Err(e) => {
-                        eprintln!("mobench: error: {e}");
-                        failed += 1;
-                    }
+                    Err(e) => failures.push(e.to_string()),
                 }
             }
-            if failed > 0 {
-                bail!("{failed} download(s) failed");
+            match failures.as_slice() {
+                [] => {}
+                [only] => bail!("{only}"),
+                all => bail!("{} downloads failed: {}", all.len(), all.join("; ")),
             }
             Ok(ExitCode::SUCCESS)
         }

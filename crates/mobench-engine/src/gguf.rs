@@ -354,7 +354,7 @@ mod tests {
         b.extend(8u64.to_le_bytes()); // 8 elements
         b.extend(0u32.to_le_bytes()); // F32
         b.extend(0u64.to_le_bytes());
-        while b.len() % 32 != 0 {
+        while !b.len().is_multiple_of(32) {
             b.push(0);
         }
         b.extend(vec![0u8; tensor_bytes]);

@@ -18,7 +18,7 @@ use crate::error::EngineError;
 use crate::events::{Control, Event, PlannedDatasetInfo, ScoreBrief, Sink};
 use crate::llm::{self, ContextSettings, Message, PromptFormat, Session};
 use crate::model::{self, ModelInfo};
-use crate::settings::RunRequest;
+use crate::settings::{RunRequest, Sampling};
 
 /// Set from anywhere (a Ctrl-C handler, a UI button) to stop a run after the token in flight.
 #[derive(Clone, Default)]
@@ -49,6 +49,15 @@ struct PlanItem {
     dataset_id: i64,
     rows: Vec<usize>,
     metrics: Vec<String>,
+}
+
+/// What every stage of a run needs: where it is stored, what was asked, how to stop, whom to tell.
+struct RunCtx<'a> {
+    store: &'a mut Store,
+    run_id: i64,
+    request: &'a RunRequest,
+    cancel: &'a CancelFlag,
+    tx: &'a mpsc::Sender<Event>,
 }
 
 /// Starts a new suite run. Everything that can be checked is checked before the run is
@@ -167,7 +176,14 @@ fn start(
             })
             .collect::<Vec<_>>(),
     )?;
-    execute(store, run_id, &request, &mut info, plan, false, cancel, tx)
+    let mut ctx = RunCtx {
+        store,
+        run_id,
+        request: &request,
+        cancel,
+        tx,
+    };
+    execute(&mut ctx, &mut info, plan, false)
 }
 
 fn continue_run(
@@ -234,7 +250,14 @@ fn continue_run(
         });
     }
     store.claim_run(run_id)?;
-    execute(store, run_id, &request, &mut info, plan, true, cancel, tx)
+    let mut ctx = RunCtx {
+        store,
+        run_id,
+        request: &request,
+        cancel,
+        tx,
+    };
+    execute(&mut ctx, &mut info, plan, true)
 }
 
 /// A run marked `running` whose process is gone was killed: it becomes `interrupted`.
@@ -265,18 +288,14 @@ fn process_alive(pid: u32) -> bool {
     sys.process(pid).is_some()
 }
 
-#[allow(clippy::too_many_arguments)]
 fn execute(
-    store: &mut Store,
-    run_id: i64,
-    request: &RunRequest,
+    ctx: &mut RunCtx,
     info: &mut ModelInfo,
     plan: Vec<PlanItem>,
     resumed: bool,
-    cancel: &CancelFlag,
-    tx: &mpsc::Sender<Event>,
 ) -> Result<RunOutcome, EngineError> {
-    let result = execute_inner(store, run_id, request, info, &plan, resumed, cancel, tx);
+    let result = execute_inner(ctx, info, &plan, resumed);
+    let (store, run_id, tx) = (&mut *ctx.store, ctx.run_id, ctx.tx);
     let (status, reason) = match &result {
         Ok(true) => (RunStatus::Completed, None),
         Ok(false) => (
@@ -304,17 +323,14 @@ fn execute(
 }
 
 /// Returns Ok(true) when every planned sample is done, Ok(false) when cancelled.
-#[allow(clippy::too_many_arguments)]
 fn execute_inner(
-    store: &mut Store,
-    run_id: i64,
-    request: &RunRequest,
+    ctx: &mut RunCtx,
     info: &mut ModelInfo,
     plan: &[PlanItem],
     resumed: bool,
-    cancel: &CancelFlag,
-    tx: &mpsc::Sender<Event>,
 ) -> Result<bool, EngineError> {
+    let (run_id, request, cancel, tx) = (ctx.run_id, ctx.request, ctx.cancel, ctx.tx);
+    let store = &mut *ctx.store;
     let s = &request.inference;
     let mut datasets = Vec::new();
     let mut done_rows = Vec::new();
@@ -373,7 +389,16 @@ fn execute_inner(
             Err(_) => PromptFormat::Plain,
         },
     };
-    let mut session = session;
+    let mut generator = Generator {
+        session,
+        format,
+        sampling: s.sampling.clone(),
+        omit: if s.no_context {
+            vec!["context".into()]
+        } else {
+            Vec::new()
+        },
+    };
     for (p, finished) in plan.iter().zip(&done_rows) {
         let metrics: Vec<Metric> = p
             .metrics
@@ -392,17 +417,7 @@ fn execute_inner(
                 run_id,
                 reason: format!("{} has no row {row}", p.def.name),
             })?;
-            let sample = run_sample(
-                &mut session,
-                &format,
-                p,
-                example,
-                &metrics,
-                max_tokens,
-                request,
-                cancel,
-                tx,
-            )?;
+            let sample = generator.run_sample(p, example, &metrics, max_tokens, cancel, tx)?;
             let Some(record) = sample else {
                 return Ok(false);
             };
@@ -458,217 +473,216 @@ fn prompt_budget(n_ctx: u32, max_tokens: u32) -> usize {
     (n_ctx - max_tokens.min(n_ctx / 2)) as usize
 }
 
-/// Builds the messages for a sample's turn, cutting the task's long field until the prompt fits.
-fn fitted_prompt(
-    session: &Session,
-    format: &PromptFormat,
-    task: &TaskDef,
-    example: &Example,
-    history: &[Message],
-    turn: usize,
-    omit: &[String],
-    budget: usize,
-) -> Result<(String, bool), EngineError> {
-    let build = |max_chars: Option<usize>| -> Result<(String, bool), EngineError> {
-        let rendered = render(
-            task,
-            example,
-            &RenderOptions {
-                omit_fields: omit.to_vec(),
-                long_field_max_chars: max_chars,
-            },
-        );
-        let mut messages = vec![Message {
-            role: "system",
-            content: rendered.system.clone(),
-        }];
-        messages.extend(history.iter().cloned());
-        messages.push(Message {
-            role: "user",
-            content: rendered.turns[turn].user.clone(),
-        });
-        Ok((session.format(format, &messages)?, rendered.truncated))
-    };
-    let (full, _) = build(None)?;
-    if session.count_tokens(&full) <= budget {
-        return Ok((full, false));
-    }
-    let long_len = if task.long_field == "turn" {
-        example.turns.last().map_or(0, |t| t.chars().count())
-    } else {
-        example
-            .fields
-            .get(&task.long_field)
-            .map_or(0, |v| v.chars().count())
-    };
-    // Largest cut of the long field that fits: binary search on its length in characters.
-    let (mut lo, mut hi) = (0usize, long_len);
-    let mut best: Option<String> = None;
-    while lo < hi {
-        let mid = (lo + hi).div_ceil(2);
-        let (text, _) = build(Some(mid))?;
-        if session.count_tokens(&text) <= budget {
-            lo = mid;
-            best = Some(text);
-        } else {
-            hi = mid - 1;
-        }
-    }
-    match best {
-        Some(text) => Ok((text, true)),
-        None => {
-            let (empty, _) = build(Some(0))?;
-            if session.count_tokens(&empty) <= budget {
-                Ok((empty, true))
-            } else {
-                Err(EngineError::Prompt(format!(
-                    "does not fit the context ({budget} prompt tokens) even with its `{}` field removed",
-                    task.long_field
-                )))
-            }
-        }
-    }
+/// A session with its prompt format: turns examples into prompts that fit, and runs them.
+struct Generator<'m> {
+    session: Session<'m>,
+    format: PromptFormat,
+    sampling: Sampling,
+    /// Fields left out of prompts (`context` with --no-context).
+    omit: Vec<String>,
 }
 
-/// Runs one example (all its turns). Ok(None) = cancelled mid-sample (nothing to store).
-#[allow(clippy::too_many_arguments)]
-fn run_sample(
-    session: &mut Session,
-    format: &PromptFormat,
-    p: &PlanItem,
-    example: &Example,
-    metrics: &[Metric],
-    max_tokens: u32,
-    request: &RunRequest,
-    cancel: &CancelFlag,
-    tx: &mpsc::Sender<Event>,
-) -> Result<Option<SampleRecord>, EngineError> {
-    let t0 = Instant::now();
-    let omit: Vec<String> = if request.inference.no_context {
-        vec!["context".into()]
-    } else {
-        Vec::new()
-    };
-    let budget = prompt_budget(session.n_ctx(), max_tokens);
-    let n_turns = example.turns.len().max(1);
-    let mut history: Vec<Message> = Vec::new();
-    let mut turn_log = Vec::new();
-    let mut last = None;
-    let mut truncated = false;
-    let mut prompt = String::new();
-    let mut error = None;
-    for turn in 0..n_turns {
-        let fitted = fitted_prompt(
-            session, format, &p.task, example, &history, turn, &omit, budget,
-        );
-        let (text, cut) = match fitted {
-            Ok(v) => v,
-            Err(EngineError::Prompt(msg)) => {
-                error = Some(msg);
-                break;
-            }
-            Err(e) => return Err(e),
-        };
-        truncated |= cut;
-        prompt = text;
-        let _ = tx.send(Event::SampleStarted {
-            dataset: p.def.name.clone(),
-            row: example.row,
-            prompt: prompt.clone(),
-        });
-        let mut on_piece = |piece: &str| {
-            let _ = tx.send(Event::Token {
-                text: piece.to_string(),
+impl Generator<'_> {
+    /// Builds the messages for a sample's turn, cutting the task's long field until the prompt fits.
+    fn fitted_prompt(
+        &self,
+        task: &TaskDef,
+        example: &Example,
+        history: &[Message],
+        turn: usize,
+        budget: usize,
+    ) -> Result<(String, bool), EngineError> {
+        let (session, format, omit) = (&self.session, &self.format, &self.omit);
+        let build = |max_chars: Option<usize>| -> Result<(String, bool), EngineError> {
+            let rendered = render(
+                task,
+                example,
+                &RenderOptions {
+                    omit_fields: omit.to_vec(),
+                    long_field_max_chars: max_chars,
+                },
+            );
+            let mut messages = vec![Message {
+                role: "system",
+                content: rendered.system.clone(),
+            }];
+            messages.extend(history.iter().cloned());
+            messages.push(Message {
+                role: "user",
+                content: rendered.turns[turn].user.clone(),
             });
-            !cancel.is_cancelled()
+            Ok((session.format(format, &messages)?, rendered.truncated))
         };
-        let gen = match session.generate(
-            &prompt,
-            max_tokens,
-            &request.inference.sampling,
-            &mut on_piece,
-        ) {
-            Ok(g) => g,
-            Err(EngineError::Prompt(msg)) => {
-                error = Some(msg);
-                break;
-            }
-            Err(e) => return Err(e),
-        };
-        if gen.stop == llm::StopReason::Cancelled {
-            return Ok(None);
+        let (full, _) = build(None)?;
+        if session.count_tokens(&full) <= budget {
+            return Ok((full, false));
         }
-        let user = render(
-            &p.task,
-            example,
-            &RenderOptions {
-                omit_fields: omit.clone(),
-                long_field_max_chars: None,
-            },
-        )
-        .turns[turn]
-            .user
-            .clone();
-        history.push(Message {
-            role: "user",
-            content: user,
-        });
-        history.push(Message {
-            role: "assistant",
-            content: gen.text.clone(),
-        });
-        turn_log.push(serde_json::json!({
-            "output": gen.text,
-            "prompt_tokens": gen.prompt_tokens,
-            "output_tokens": gen.output_tokens,
-            "stop_reason": gen.stop.as_str(),
-        }));
-        last = Some(gen);
+        let long_len = if task.long_field == "turn" {
+            example.turns.last().map_or(0, |t| t.chars().count())
+        } else {
+            example
+                .fields
+                .get(&task.long_field)
+                .map_or(0, |v| v.chars().count())
+        };
+        // Largest cut of the long field that fits: binary search on its length in characters.
+        let (mut lo, mut hi) = (0usize, long_len);
+        let mut best: Option<String> = None;
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            let (text, _) = build(Some(mid))?;
+            if session.count_tokens(&text) <= budget {
+                lo = mid;
+                best = Some(text);
+            } else {
+                hi = mid - 1;
+            }
+        }
+        match best {
+            Some(text) => Ok((text, true)),
+            None => {
+                let (empty, _) = build(Some(0))?;
+                if session.count_tokens(&empty) <= budget {
+                    Ok((empty, true))
+                } else {
+                    Err(EngineError::Prompt(format!(
+                        "does not fit the context ({budget} prompt tokens) even with its `{}` field removed",
+                        task.long_field
+                    )))
+                }
+            }
+        }
     }
-    let raw = last.as_ref().map(|g| g.text.clone()).unwrap_or_default();
-    let cleaned = p.task.cleanup.apply(&raw);
-    let scores = metrics
-        .iter()
-        .map(|m| score(*m, &cleaned, &example.reference, error.as_deref()))
-        .collect();
-    let (timings, llama, prompt_tokens, output_tokens, stop) = match &last {
-        Some(g) => (
-            g.timings,
-            Some(g.llama),
-            g.prompt_tokens,
-            g.output_tokens,
-            g.stop.as_str(),
-        ),
-        None => (
-            mobench_store::SampleTimings {
-                total_ms: t0.elapsed().as_secs_f64() * 1e3,
-                ..Default::default()
-            },
-            None,
-            0,
-            0,
-            "error",
-        ),
-    };
-    Ok(Some(SampleRecord {
-        dataset_id: p.dataset_id,
-        row_index: example.row,
-        example_id: example.id.clone(),
-        prompt,
-        reference: example.reference.clone(),
-        prediction_raw: raw,
-        prediction: cleaned,
-        extra_json: (turn_log.len() > 1)
-            .then(|| serde_json::json!({ "turns": turn_log }).to_string()),
-        error,
-        truncated,
-        stop_reason: stop.to_string(),
-        prompt_tokens,
-        output_tokens,
-        timings,
-        llama,
-        scores,
-    }))
+
+    /// Runs one example (all its turns). Ok(None) = cancelled mid-sample (nothing to store).
+    fn run_sample(
+        &mut self,
+        p: &PlanItem,
+        example: &Example,
+        metrics: &[Metric],
+        max_tokens: u32,
+        cancel: &CancelFlag,
+        tx: &mpsc::Sender<Event>,
+    ) -> Result<Option<SampleRecord>, EngineError> {
+        let t0 = Instant::now();
+        let budget = prompt_budget(self.session.n_ctx(), max_tokens);
+        let n_turns = example.turns.len().max(1);
+        let mut history: Vec<Message> = Vec::new();
+        let mut turn_log = Vec::new();
+        let mut last = None;
+        let mut truncated = false;
+        let mut prompt = String::new();
+        let mut error = None;
+        for turn in 0..n_turns {
+            let fitted = self.fitted_prompt(&p.task, example, &history, turn, budget);
+            let (text, cut) = match fitted {
+                Ok(v) => v,
+                Err(EngineError::Prompt(msg)) => {
+                    error = Some(msg);
+                    break;
+                }
+                Err(e) => return Err(e),
+            };
+            truncated |= cut;
+            prompt = text;
+            let _ = tx.send(Event::SampleStarted {
+                dataset: p.def.name.clone(),
+                row: example.row,
+                prompt: prompt.clone(),
+            });
+            let mut on_piece = |piece: &str| {
+                let _ = tx.send(Event::Token {
+                    text: piece.to_string(),
+                });
+                !cancel.is_cancelled()
+            };
+            let gen =
+                match self
+                    .session
+                    .generate(&prompt, max_tokens, &self.sampling, &mut on_piece)
+                {
+                    Ok(g) => g,
+                    Err(EngineError::Prompt(msg)) => {
+                        error = Some(msg);
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                };
+            if gen.stop == llm::StopReason::Cancelled {
+                return Ok(None);
+            }
+            let user = render(
+                &p.task,
+                example,
+                &RenderOptions {
+                    omit_fields: self.omit.clone(),
+                    long_field_max_chars: None,
+                },
+            )
+            .turns[turn]
+                .user
+                .clone();
+            history.push(Message {
+                role: "user",
+                content: user,
+            });
+            history.push(Message {
+                role: "assistant",
+                content: gen.text.clone(),
+            });
+            turn_log.push(serde_json::json!({
+                "output": gen.text,
+                "prompt_tokens": gen.prompt_tokens,
+                "output_tokens": gen.output_tokens,
+                "stop_reason": gen.stop.as_str(),
+            }));
+            last = Some(gen);
+        }
+        let raw = last.as_ref().map(|g| g.text.clone()).unwrap_or_default();
+        let cleaned = p.task.cleanup.apply(&raw);
+        let scores = metrics
+            .iter()
+            .map(|m| score(*m, &cleaned, &example.reference, error.as_deref()))
+            .collect();
+        let (timings, llama, prompt_tokens, output_tokens, stop) = match &last {
+            Some(g) => (
+                g.timings,
+                Some(g.llama),
+                g.prompt_tokens,
+                g.output_tokens,
+                g.stop.as_str(),
+            ),
+            None => (
+                mobench_store::SampleTimings {
+                    total_ms: t0.elapsed().as_secs_f64() * 1e3,
+                    ..Default::default()
+                },
+                None,
+                0,
+                0,
+                "error",
+            ),
+        };
+        Ok(Some(SampleRecord {
+            dataset_id: p.dataset_id,
+            row_index: example.row,
+            example_id: example.id.clone(),
+            prompt,
+            reference: example.reference.clone(),
+            prediction_raw: raw,
+            prediction: cleaned,
+            extra_json: (turn_log.len() > 1)
+                .then(|| serde_json::json!({ "turns": turn_log }).to_string()),
+            error,
+            truncated,
+            stop_reason: stop.to_string(),
+            prompt_tokens,
+            output_tokens,
+            timings,
+            llama,
+            scores,
+        }))
+    }
 }
 
 fn score(metric: Metric, prediction: &str, reference: &str, error: Option<&str>) -> ScoreRecord {

@@ -83,7 +83,8 @@ impl InferenceSettings {
             temperature, top_p, ..
         } = self.sampling
         {
-            if !(temperature > 0.0) || !(top_p > 0.0 && top_p <= 1.0) {
+            let valid = temperature > 0.0 && top_p > 0.0 && top_p <= 1.0;
+            if !valid {
                 return Err("temperature must be > 0 and top-p in (0, 1]".into());
             }
         }

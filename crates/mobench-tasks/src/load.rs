@@ -102,6 +102,14 @@ pub fn parse(def: &DatasetDef, path: &Path, bytes: &[u8]) -> Result<LoadedDatase
 }
 
 fn parse_csv(def: &DatasetDef, path: &Path, bytes: &[u8]) -> Result<Vec<Example>, DatasetError> {
+    // The csv crate reports invalid UTF-8 at the position where the record (or, for the first
+    // data row, the header) starts; checking the whole file names the line of the bad byte.
+    if let Err(e) = std::str::from_utf8(bytes) {
+        return Err(DatasetError::Utf8 {
+            path: path.to_path_buf(),
+            line: line_of(bytes, e.valid_up_to()),
+        });
+    }
     // The csv crate reads an unterminated quote to the end of the file without complaint,
     // silently swallowing rows; find it first so the user hears which line is broken.
     if let Some(line) = unclosed_quote_line(bytes) {
@@ -150,10 +158,7 @@ fn parse_csv(def: &DatasetDef, path: &Path, bytes: &[u8]) -> Result<Vec<Example>
 fn parse_jsonl(def: &DatasetDef, path: &Path, bytes: &[u8]) -> Result<Vec<Example>, DatasetError> {
     let text = std::str::from_utf8(bytes).map_err(|e| DatasetError::Utf8 {
         path: path.to_path_buf(),
-        line: 1 + bytes[..e.valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count() as u64,
+        line: line_of(bytes, e.valid_up_to()),
     })?;
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -204,6 +209,11 @@ fn parse_jsonl(def: &DatasetDef, path: &Path, bytes: &[u8]) -> Result<Vec<Exampl
         out.push(example_from_fields(out.len(), fields, turns));
     }
     Ok(out)
+}
+
+/// The 1-based line holding byte `offset`.
+fn line_of(bytes: &[u8], offset: usize) -> u64 {
+    1 + bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u64
 }
 
 fn example_from_fields(
@@ -325,6 +335,10 @@ mod tests {
         csv.extend_from_slice(b"x,\xff\xfe,B\n");
         let e = parse(&def("mmlu"), &p(), &csv).unwrap_err();
         assert_eq!(e.to_string(), "/data/mmlu.csv: line 3: invalid UTF-8");
+        let mut first_row = b"system,prompt,answer\nsys,\"multi\nline\n".to_vec();
+        first_row.extend_from_slice(b"bad \xff here\",B\n");
+        let e = parse(&def("mmlu"), &p(), &first_row).unwrap_err();
+        assert_eq!(e.to_string(), "/data/mmlu.csv: line 4: invalid UTF-8");
     }
 
     #[test]

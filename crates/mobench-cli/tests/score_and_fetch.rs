@@ -1,0 +1,298 @@
+//! `mobench score` on predictions made elsewhere, and `mobench datasets fetch` against a real
+//! HTTP server on 127.0.0.1.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use common::{sha256_hex, shared_datasets, Env};
+
+fn write_pairs(env: &Env, name: &str, lines: &[&str]) -> String {
+    let path = env.path().join(name);
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn score_grades_pairs_in_input_order() {
+    let env = Env::new();
+    let input = write_pairs(
+        &env,
+        "pairs.jsonl",
+        &[
+            r#"{"prediction": "The Eiffel Tower", "reference": "the eiffel tower!"}"#,
+            r#"{"prediction": "blue whale", "reference": "red fox"}"#,
+            r#"{"prediction": "Paris, France", "reference": "Paris"}"#,
+        ],
+    );
+    let v = env.json(&["score", "--metric", "f1", "--input", &input, "--json"]);
+    assert_eq!(v["metric"], "f1");
+    assert_eq!(v["n"], 3);
+    let scores: Vec<f64> = v["scores"]
+        .as_array()
+        .expect("scores")
+        .iter()
+        .map(|s| s.as_f64().expect("a number"))
+        .collect();
+    // Identical after SQuAD normalization; disjoint; one of two tokens matches (p 1/2, r 1).
+    let expected = [1.0, 0.0, 2.0 * 0.5 / 1.5];
+    assert_eq!(scores.len(), 3);
+    for (got, want) in scores.iter().zip(expected) {
+        assert!((got - want).abs() < 1e-12, "{scores:?} != {expected:?}");
+    }
+    let mean = v["mean"].as_f64().unwrap();
+    assert!((mean - expected.iter().sum::<f64>() / 3.0).abs() < 1e-12);
+
+    // Another metric on the same file: exact match.
+    let v = env.json(&["score", "--metric", "em", "--input", &input, "--json"]);
+    assert_eq!(v["scores"], serde_json::json!([1.0, 0.0, 0.0]));
+
+    // Letters, as MobileAIBench's multiple-choice answers come.
+    let letters = write_pairs(
+        &env,
+        "letters.jsonl",
+        &[
+            r#"{"prediction": "The answer is (B).", "reference": "B"}"#,
+            r#"{"prediction": "A", "reference": "C"}"#,
+        ],
+    );
+    let v = env.json(&["score", "--metric", "letter", "--input", &letters, "--json"]);
+    assert_eq!(v["scores"], serde_json::json!([1.0, 0.0]));
+    assert_eq!(v["mean"], 0.5);
+
+    // The readable form names the metric and the count.
+    let text = env
+        .ok(&["score", "--metric", "f1", "--input", &input])
+        .stdout;
+    assert!(text.contains("f1") && text.contains('3'), "{text}");
+}
+
+#[test]
+fn score_rejects_unknown_metrics_and_malformed_lines() {
+    let env = Env::new();
+    let input = write_pairs(
+        &env,
+        "pairs.jsonl",
+        &[r#"{"prediction": "a", "reference": "a"}"#],
+    );
+    let line = env
+        .run(&["score", "--metric", "accuracy", "--input", &input, "--json"])
+        .error_line();
+    for name in [
+        "accuracy",
+        "em",
+        "f1",
+        "bleu",
+        "rouge1",
+        "rougeL",
+        "levenshtein",
+        "sql_f1",
+        "letter",
+        "number",
+        "label",
+        "refusal",
+    ] {
+        assert!(line.contains(name), "{name} not listed in {line:?}");
+    }
+
+    let bad = write_pairs(
+        &env,
+        "bad.jsonl",
+        &[
+            r#"{"prediction": "a", "reference": "a"}"#,
+            r#"{"prediction": "b", "reference": "b"}"#,
+            r#"{"prediction": "c" "reference": "c"}"#,
+        ],
+    );
+    let out = env.run(&["score", "--metric", "f1", "--input", &bad, "--json"]);
+    let line = out.error_line();
+    assert!(line.contains(&bad) && line.contains("line 3"), "{line}");
+    assert!(out.stdout.is_empty(), "no partial result: {out}");
+
+    let missing_field = write_pairs(&env, "nofield.jsonl", &[r#"{"prediction": "a"}"#]);
+    let line = env
+        .run(&["score", "--metric", "f1", "--input", &missing_field])
+        .error_line();
+    assert!(
+        line.contains(&missing_field) && line.contains("line 1"),
+        "{line}"
+    );
+
+    let absent = env.path().join("absent.jsonl");
+    let line = env
+        .run(&[
+            "score",
+            "--metric",
+            "f1",
+            "--input",
+            absent.to_str().unwrap(),
+        ])
+        .error_line();
+    assert!(line.contains(absent.to_str().unwrap()), "{line}");
+}
+
+/// A one-thread HTTP/1.1 server on 127.0.0.1 that serves `body` for every request, answers at
+/// most `max_requests`, and stops by itself after a while so a failing test cannot hang.
+struct Server {
+    base: String,
+    handle: JoinHandle<Vec<String>>,
+}
+
+impl Server {
+    fn start(body: Vec<u8>, max_requests: usize) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let handle = std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            let mut requests = Vec::new();
+            while requests.len() < max_requests && Instant::now() < deadline {
+                match listener.accept() {
+                    Ok((stream, _)) => requests.push(serve(stream, &body)),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        std::thread::sleep(Duration::from_millis(5))
+                    }
+                    Err(e) => panic!("accept: {e}"),
+                }
+            }
+            requests
+        });
+        Server { base, handle }
+    }
+
+    /// The request lines it answered.
+    fn requests(self) -> Vec<String> {
+        self.handle.join().expect("server thread")
+    }
+}
+
+fn serve(mut stream: TcpStream, body: &[u8]) -> String {
+    stream.set_nonblocking(false).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => break,
+        }
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    let response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(response.as_bytes());
+    let _ = stream.write_all(body);
+    let _ = stream.flush();
+    head.lines().next().unwrap_or_default().to_string()
+}
+
+fn fetch_mmlu(env: &Env, mirror: &str, dir: &Path) -> common::Out {
+    env.run(&[
+        "datasets",
+        "fetch",
+        "--mirror",
+        mirror,
+        "--datasets",
+        "mmlu",
+        "--datasets-dir",
+        dir.to_str().unwrap(),
+    ])
+}
+
+#[test]
+fn a_download_with_the_wrong_checksum_is_discarded() {
+    let env = Env::new();
+    let mut wrong = std::fs::read(shared_datasets().join("mmlu.csv")).unwrap();
+    // Same size, different bytes: only the checksum can tell.
+    let mid = wrong.len() / 2;
+    wrong[mid] = if wrong[mid] == b'x' { b'y' } else { b'x' };
+    let server = Server::start(wrong, 1);
+    let dir = env.path().join("datasets");
+    let out = fetch_mmlu(&env, &server.base, &dir);
+    let line = out.error_line();
+    assert!(line.contains("checksum mismatch"), "{line}");
+    assert!(line.contains("mmlu.csv"), "{line}");
+    assert_eq!(server.requests(), ["GET /mmlu.csv HTTP/1.1"]);
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .map(|d| d.map(|e| e.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "nothing may be left behind: {left:?}");
+}
+
+#[test]
+fn a_good_download_is_verified_and_kept() {
+    let env = Env::new();
+    let shared = shared_datasets().join("mmlu.csv");
+    let server = Server::start(std::fs::read(&shared).unwrap(), 1);
+    let dir = env.path().join("datasets");
+    let out = fetch_mmlu(&env, &format!("{}/", server.base), &dir);
+    out.assert_success();
+    assert_eq!(server.requests(), ["GET /mmlu.csv HTTP/1.1"]);
+    let file = dir.join("mmlu.csv");
+    assert_eq!(sha256_hex(&file), sha256_hex(&shared));
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, ["mmlu.csv"], "no partial file is left");
+
+    // verify: this file checks out (the others of the catalog are not there).
+    let out = env.run(&[
+        "datasets",
+        "verify",
+        "--datasets-dir",
+        dir.to_str().unwrap(),
+    ]);
+    out.assert_no_panic();
+    let ok_line = format!("ok       {}", file.display());
+    assert!(
+        out.stdout.lines().any(|l| l == ok_line),
+        "mmlu.csv verified:\n{out}"
+    );
+    assert!(!out.stdout.contains("MISMATCH"), "{out}");
+    let list = env.json(&[
+        "datasets",
+        "list",
+        "--datasets-dir",
+        dir.to_str().unwrap(),
+        "--json",
+    ]);
+    let mmlu = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "mmlu")
+        .expect("mmlu listed");
+    assert_eq!(mmlu["present"], true);
+
+    // Fetching again finds the file in place and contacts nobody (the server has stopped).
+    let again = fetch_mmlu(&env, "http://127.0.0.1:9", &dir);
+    again.assert_success();
+    assert!(again.stderr.contains("checksum ok"), "{again}");
+    assert_eq!(sha256_hex(&file), sha256_hex(&shared));
+
+    // The downloaded copy runs.
+    let result = env.json(&[
+        "run",
+        "--suite",
+        "mobileaibench",
+        "--datasets",
+        "mmlu",
+        "--datasets-dir",
+        dir.to_str().unwrap(),
+        "--limit",
+        "1",
+        "--max-tokens",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(result["status"], "completed");
+}

@@ -1,0 +1,126 @@
+//! Harness overhead: everything a sample costs outside llama.cpp's decode calls (prompt
+//! rendering and fitting, tokenization, sampling, detokenization, clean-up, grading, the
+//! SQLite commit, event delivery), on a generated model of about 100M parameters.
+//!
+//! A benchmark that prints figures, not a timed test. Targets: under 1 ms per sample and
+//! under 2% of the suite's wall time.
+//!
+//!     cargo bench -p mobench-engine --bench harness_overhead [-- --max-tokens N --threads N]
+//!
+//! Per sample, the window runs from the previous sample's `SampleFinished` event to this one's
+//! (so it includes the next prompt's preparation); llama.cpp's own `t_p_eval + t_eval` for the
+//! sample (time inside `llama_decode`) is subtracted. The first sample is left out: its window
+//! starts at its own `SampleStarted`, after model load.
+
+use std::time::Instant;
+
+use mobench_engine::{
+    run_suite, CancelFlag, Control, Event, InferenceSettings, Preset, RunRequest,
+};
+use mobench_store::{percentile, Store};
+use mobench_tasks::Selection;
+
+fn arg(name: &str) -> Option<u32> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+}
+
+fn main() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let model = dir.path().join("bench-100m-f16.gguf");
+    let spec = mobench_gen::ModelSpec::bench_100m();
+    let t = Instant::now();
+    mobench_gen::write_gguf(&spec, &model).expect("write model");
+    println!(
+        "model: {} parameters, F16, written in {:.1} s",
+        spec.n_params(),
+        t.elapsed().as_secs_f64()
+    );
+    let db = dir.path().join("bench.sqlite");
+    let max_tokens = arg("--max-tokens").unwrap_or(16);
+    let request = RunRequest {
+        model,
+        suite: "starter".into(),
+        tasks: vec![],
+        datasets: vec![],
+        datasets_dir: None,
+        selection: Selection {
+            limit: None,
+            seed: None,
+        },
+        inference: InferenceSettings {
+            max_tokens: Some(max_tokens),
+            preset: Preset::Accuracy,
+            threads: arg("--threads").unwrap_or(InferenceSettings::default().threads),
+            ..Default::default()
+        },
+    };
+    let mut windows: Vec<f64> = Vec::new();
+    let mut last: Option<Instant> = None;
+    let mut run_started: Option<Instant> = None;
+    let mut sink = |e: &Event| {
+        let now = Instant::now();
+        match e {
+            Event::SampleStarted { .. } if last.is_none() => {
+                last = Some(now);
+                run_started.get_or_insert(now);
+            }
+            Event::SampleFinished { .. } => {
+                if let Some(prev) = last {
+                    windows.push((now - prev).as_secs_f64() * 1e3);
+                }
+                last = Some(now);
+            }
+            _ => {}
+        }
+        Control::Continue
+    };
+    let t_suite = Instant::now();
+    let outcome = run_suite(&db, request, CancelFlag::default(), &mut sink).expect("run");
+    let suite_ms = t_suite.elapsed().as_secs_f64() * 1e3;
+    let sampling_ms = run_started.map_or(suite_ms, |s| s.elapsed().as_secs_f64() * 1e3);
+
+    let store = Store::open(&db).expect("db");
+    let samples = store.samples(outcome.run_id).expect("samples");
+    assert_eq!(samples.len(), windows.len(), "one window per sample");
+    let mut overhead: Vec<f64> = Vec::new();
+    let mut decode_total = 0.0;
+    for (s, w) in samples.iter().zip(&windows).skip(1) {
+        let l = s.llama.expect("llama counters");
+        decode_total += l.t_p_eval_ms + l.t_eval_ms;
+        overhead.push(w - (l.t_p_eval_ms + l.t_eval_ms));
+    }
+    let measured_wall: f64 = windows.iter().skip(1).sum();
+    overhead.sort_by(f64::total_cmp);
+    let total_overhead: f64 = overhead.iter().sum();
+    let tokens: usize = samples.iter().map(|s| s.output_tokens).sum();
+    println!(
+        "suite: {} samples, {} generated tokens, {:.0} ms wall ({:.0} ms from the first sample on), --max-tokens {max_tokens}",
+        samples.len(),
+        tokens,
+        suite_ms,
+        sampling_ms
+    );
+    println!(
+        "inside llama_decode: {:.0} ms of {:.0} ms measured",
+        decode_total, measured_wall
+    );
+    println!(
+        "harness overhead per sample: mean {:.3} ms, median {:.3} ms, p95 {:.3} ms, max {:.3} ms (target < 1 ms)",
+        total_overhead / overhead.len() as f64,
+        percentile(&overhead, 50.0),
+        percentile(&overhead, 95.0),
+        overhead.last().copied().unwrap_or(f64::NAN)
+    );
+    println!(
+        "harness overhead share of suite wall time: {:.2}% (target < 2%)",
+        100.0 * total_overhead / measured_wall
+    );
+    println!(
+        "harness overhead per generated token: {:.4} ms",
+        total_overhead / tokens.max(1) as f64
+    );
+}

@@ -1,0 +1,220 @@
+//! The run pipeline on the real llama.cpp and a generated model, observed through its events.
+
+use std::path::{Path, PathBuf};
+
+use mobench_engine::{
+    resume, run_suite, CancelFlag, Control, Event, InferenceSettings, RunRequest,
+};
+use mobench_store::{RunStatus, Store};
+use mobench_tasks::Selection;
+
+fn tiny_model(dir: &Path, template: bool) -> PathBuf {
+    let mut spec = mobench_gen::ModelSpec::tiny();
+    if !template {
+        spec.chat_template = None;
+    }
+    let path = dir.join(if template {
+        "tiny.gguf"
+    } else {
+        "tiny-plain.gguf"
+    });
+    mobench_gen::write_gguf(&spec, &path).unwrap();
+    path
+}
+
+fn request(model: PathBuf, datasets: &[&str], limit: usize, max_tokens: u32) -> RunRequest {
+    RunRequest {
+        model,
+        suite: "starter".into(),
+        tasks: vec![],
+        datasets: datasets.iter().map(|s| s.to_string()).collect(),
+        datasets_dir: None,
+        selection: Selection {
+            limit: Some(limit),
+            seed: None,
+        },
+        inference: InferenceSettings {
+            max_tokens: Some(max_tokens),
+            threads: 2,
+            ..Default::default()
+        },
+    }
+}
+
+#[test]
+fn events_timings_and_llama_counters_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path(), true);
+    let db = dir.path().join("runs.sqlite");
+    let mut events = Vec::new();
+    let outcome = run_suite(
+        &db,
+        request(model, &["starter_qa", "starter_mt_bench"], 2, 6),
+        CancelFlag::default(),
+        &mut |e: &Event| {
+            events.push(e.clone());
+            Control::Continue
+        },
+    )
+    .unwrap();
+    assert_eq!(outcome.status, RunStatus::Completed);
+    assert_eq!((outcome.samples_done, outcome.samples_total), (4, 4));
+    assert!(matches!(
+        events.first(),
+        Some(Event::RunStarted { total: 4, .. })
+    ));
+    assert!(matches!(
+        events.last(),
+        Some(Event::RunFinished {
+            status: RunStatus::Completed,
+            ..
+        })
+    ));
+    let finished = events
+        .iter()
+        .filter(|e| matches!(e, Event::SampleFinished { .. }))
+        .count();
+    assert_eq!(finished, 4);
+    assert!(events.iter().any(|e| matches!(e, Event::Token { .. })));
+
+    let store = Store::open(&db).unwrap();
+    let samples = store.samples(outcome.run_id).unwrap();
+    assert_eq!(samples.len(), 4);
+    for s in &samples {
+        let t = s.timings;
+        assert!(s.prompt.contains("<|im_start|>"), "model template applied");
+        assert!(t.ttft_ms.unwrap() > 0.0);
+        assert!(t.prefill_tokens_per_s.unwrap() > 0.0);
+        assert_eq!(s.output_tokens, 6, "the tiny model generates to the limit");
+        assert!(t.decode_tokens_per_s.unwrap() > 0.0);
+        assert!(t.itl_p50_ms.unwrap() <= t.itl_p95_ms.unwrap());
+        assert!(t.itl_p95_ms.unwrap() <= t.itl_max_ms.unwrap());
+        assert!(t.total_ms >= t.ttft_ms.unwrap() + t.output_eval_ms.unwrap() - 1e-9);
+        let l = s.llama.unwrap();
+        assert_eq!(
+            l.n_p_eval as usize, s.prompt_tokens,
+            "prompt tokens cross-check"
+        );
+        // The last sampled token is never fed back, so llama.cpp decodes one fewer.
+        assert_eq!(l.n_eval as usize, s.output_tokens - 1);
+        assert_eq!(s.stop_reason, "max_tokens");
+    }
+    let mt = samples
+        .iter()
+        .find(|s| s.dataset == "starter_mt_bench")
+        .unwrap();
+    let extra: serde_json::Value = serde_json::from_str(mt.extra_json.as_ref().unwrap()).unwrap();
+    assert_eq!(
+        extra["turns"].as_array().unwrap().len(),
+        2,
+        "both turns stored"
+    );
+    assert!(
+        mt.prompt.matches("<|im_start|>user").count() == 2,
+        "second turn sees the first"
+    );
+    let loads = store.loads(outcome.run_id).unwrap();
+    assert_eq!(loads.len(), 2, "cold and warm load recorded");
+    assert!(loads[0].cold && !loads[1].cold);
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+}
+
+#[test]
+fn stop_from_the_sink_interrupts_and_resume_finishes_without_redoing() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path(), false);
+    let db = dir.path().join("runs.sqlite");
+    let mut seen = 0;
+    let outcome = run_suite(
+        &db,
+        request(model, &["starter_mmlu", "starter_gsm8k"], 5, 4),
+        CancelFlag::default(),
+        &mut |e: &Event| {
+            if matches!(e, Event::SampleFinished { .. }) {
+                seen += 1;
+                if seen == 3 {
+                    return Control::Stop;
+                }
+            }
+            Control::Continue
+        },
+    )
+    .unwrap();
+    assert_eq!(outcome.status, RunStatus::Interrupted);
+    let store = Store::open(&db).unwrap();
+    let before = store.samples(outcome.run_id).unwrap();
+    assert!(
+        (3..=4).contains(&before.len()),
+        "stopped after the sample in flight"
+    );
+    assert!(
+        !before[0].prompt.contains("<|im_start|>"),
+        "plain format without a template"
+    );
+
+    let mut resumed_started = None;
+    let again = resume(
+        &db,
+        outcome.run_id,
+        CancelFlag::default(),
+        &mut |e: &Event| {
+            if let Event::RunStarted { already_done, .. } = e {
+                resumed_started = Some(*already_done);
+            }
+            Control::Continue
+        },
+    )
+    .unwrap();
+    assert_eq!(again.status, RunStatus::Completed);
+    assert_eq!(resumed_started, Some(before.len()));
+    let after = store.samples(outcome.run_id).unwrap();
+    assert_eq!(after.len(), 10);
+    for b in &before {
+        let a = after.iter().find(|a| a.id == b.id).expect("kept");
+        assert_eq!(
+            (a.row_index, &a.prediction_raw),
+            (b.row_index, &b.prediction_raw)
+        );
+    }
+    // Resuming a completed run does nothing.
+    let noop = resume(
+        &db,
+        outcome.run_id,
+        CancelFlag::default(),
+        &mut |_: &Event| Control::Continue,
+    )
+    .unwrap();
+    assert_eq!(noop.status, RunStatus::Completed);
+    assert_eq!(store.samples(outcome.run_id).unwrap().len(), 10);
+}
+
+#[test]
+fn long_prompts_are_cut_in_their_long_field_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path(), true);
+    let db = dir.path().join("runs.sqlite");
+    let mut req = request(model, &["starter_summarization"], 1, 8);
+    req.inference.n_ctx = 128;
+    let outcome = run_suite(&db, req, CancelFlag::default(), &mut |_: &Event| {
+        Control::Continue
+    })
+    .unwrap();
+    assert_eq!(outcome.status, RunStatus::Completed);
+    let store = Store::open(&db).unwrap();
+    let s = &store.samples(outcome.run_id).unwrap()[0];
+    assert!(s.truncated);
+    // llama.cpp pads the context to a multiple of 256 tokens; the prompt leaves room for 8.
+    assert!(s.prompt_tokens <= 256 - 8, "{} tokens", s.prompt_tokens);
+    assert!(
+        s.prompt_tokens > 100,
+        "cut to fit, not emptied: {}",
+        s.prompt_tokens
+    );
+    assert!(s
+        .prompt
+        .contains("Create a short summary of the following article: "));
+    assert!(
+        s.prompt.contains("good at summarizing"),
+        "system prompt intact"
+    );
+}
