@@ -128,7 +128,7 @@ fn a_gguf_llama_cpp_cannot_load_marks_the_run_failed() {
     let no_layers = env.path().join("no-block-count.gguf");
     std::fs::write(
         &no_layers,
-        patch(&full, b"llama.block_count", b"llama.block_cnt_"),
+        patch(&full, b"llama.block_count", b"llama.block_cnt__"),
     )
     .unwrap();
 

@@ -192,6 +192,15 @@ fn starter_suite_runs_end_to_end_and_is_stored_shown_and_exported() {
         "--max-tokens 8 is respected and every prompt is tokenized"
     );
     assert!(count(&conn, "SELECT COUNT(*) FROM sample_scores") >= total);
+    // llama.cpp's own counters are stored beside ours as a cross-check.
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT COUNT(*) FROM samples WHERE NOT (llama_t_p_eval_ms > 0) \
+             OR llama_n_p_eval != prompt_tokens"
+        ),
+        0
+    );
 
     // Aggregates as CSV: one row per run and dataset.
     let agg_csv = env.path().join("runs.csv");

@@ -150,7 +150,9 @@ impl<'m> Session<'m> {
             .with_n_batch(s.n_batch)
             .with_n_ubatch(s.n_batch.min(512))
             .with_n_threads(s.threads as i32)
-            .with_n_threads_batch(s.threads as i32);
+            .with_n_threads_batch(s.threads as i32)
+            // llama.cpp keeps its own t_p_eval/t_eval counters only when asked; we store them as a cross-check.
+            .with_no_perf(false);
         let t0 = Instant::now();
         let ctx = model
             .new_context(backend, params)
@@ -241,19 +243,24 @@ impl<'m> Session<'m> {
                 tokens.len()
             )));
         }
-        self.ctx.clear_kv_cache();
+        // Removing the cells is enough; clearing the buffers too would memset the whole cache per sample.
+        self.ctx
+            .clear_kv_cache_seq(None, None, None)
+            .map_err(|e| EngineError::Decode(e.to_string()))?;
         self.ctx.reset_timings();
+        // Greedy is an argmax over the logits, read in place: llama.cpp's sampler would copy the
+        // whole vocabulary into a candidate array for every token.
         let mut sampler = match sampling {
-            Sampling::Greedy => LlamaSampler::greedy(),
+            Sampling::Greedy => None,
             Sampling::Temperature {
                 temperature,
                 top_p,
                 seed,
-            } => LlamaSampler::chain_simple([
+            } => Some(LlamaSampler::chain_simple([
                 LlamaSampler::top_p(*top_p, 1),
                 LlamaSampler::temp(*temperature),
                 LlamaSampler::dist(*seed as u32),
-            ]),
+            ])),
         };
 
         // Prefill in n_batch chunks; only the last token needs logits.
@@ -286,7 +293,10 @@ impl<'m> Session<'m> {
         let mut stop = StopReason::MaxTokens;
         let mut output_tokens = 0usize;
         while output_tokens < max_tokens as usize {
-            let token: LlamaToken = sampler.sample(&self.ctx, logits_idx);
+            let token: LlamaToken = match sampler.as_mut() {
+                Some(sampler) => sampler.sample(&self.ctx, logits_idx),
+                None => argmax(self.ctx.get_logits_ith(logits_idx)),
+            };
             let now = Instant::now();
             first_sampled.get_or_insert(now);
             if vocab.is_eog(token) {
@@ -371,6 +381,17 @@ impl<'m> Session<'m> {
             },
         })
     }
+}
+
+/// The first token with the highest logit (llama.cpp's greedy sampler picks the same one).
+fn argmax(logits: &[f32]) -> LlamaToken {
+    let mut best = 0;
+    for (i, l) in logits.iter().enumerate() {
+        if *l > logits[best] {
+            best = i;
+        }
+    }
+    LlamaToken::new(best as i32)
 }
 
 /// A conversation as plain text, for raw and plain formats: one user turn is just its text;

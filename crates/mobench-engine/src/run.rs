@@ -514,7 +514,10 @@ impl Generator<'_> {
             Ok((session.format(format, &messages)?, rendered.truncated))
         };
         let (full, _) = build(None)?;
-        if session.count_tokens(&full) <= budget {
+        // A token covers at least one byte, apart from BOS and a space prefix after each special
+        // token (a handful in any chat template): short prompts
+        // surely fit without being tokenized here, which would double the tokenization cost.
+        if full.len() + 32 <= budget || session.count_tokens(&full) <= budget {
             return Ok((full, false));
         }
         let long_len = if task.long_field == "turn" {

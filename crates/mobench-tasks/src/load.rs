@@ -123,7 +123,7 @@ fn parse_csv(def: &DatasetDef, path: &Path, bytes: &[u8]) -> Result<Vec<Example>
         .from_reader(bytes);
     let headers = reader
         .headers()
-        .map_err(|e| csv_error(path, e))?
+        .map_err(|e| csv_error(path, bytes, e))?
         .iter()
         .map(str::to_string)
         .collect::<Vec<_>>();
@@ -145,7 +145,7 @@ fn parse_csv(def: &DatasetDef, path: &Path, bytes: &[u8]) -> Result<Vec<Example>
     }
     let mut out = Vec::new();
     for (row, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| csv_error(path, e))?;
+        let record = record.map_err(|e| csv_error(path, bytes, e))?;
         let mut fields = BTreeMap::new();
         for (field, i) in &mapping {
             fields.insert(field.clone(), record.get(*i).unwrap_or("").to_string());
@@ -232,12 +232,22 @@ fn example_from_fields(
     }
 }
 
-fn csv_error(path: &Path, e: csv::Error) -> DatasetError {
-    let line = e.position().map_or(0, |p| p.line());
+fn csv_error(path: &Path, bytes: &[u8], e: csv::Error) -> DatasetError {
+    // The csv crate's line numbers run one short in CRLF files (a record's position is taken
+    // before the previous record's '\n' is read), so the line is counted from the byte offset,
+    // skipping the line break the record's position may still point at.
+    let line_at = |p: &csv::Position| {
+        let mut at = usize::try_from(p.byte()).map_or(bytes.len(), |b| b.min(bytes.len()));
+        while matches!(bytes.get(at), Some(b'\r' | b'\n')) {
+            at += 1;
+        }
+        line_of(bytes, at.min(bytes.len()))
+    };
+    let line = e.position().map_or(0, line_at);
     match e.kind() {
         csv::ErrorKind::Utf8 { pos, .. } => DatasetError::Utf8 {
             path: path.to_path_buf(),
-            line: pos.as_ref().map_or(line, |p| p.line()),
+            line: pos.as_ref().map_or(line, line_at),
         },
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
@@ -350,6 +360,19 @@ mod tests {
             e.to_string().contains("line 2: expected 3 fields, found 2"),
             "{e}"
         );
+        // CRLF records (most MobileAIBench files) and multi-line fields count lines the same.
+        for (csv, line) in [
+            ("system,prompt,answer\r\na,b,C\r\nx,y\r\n", 3),
+            ("system,prompt,answer\na,\"b\nb\",C\nx,y\n", 4),
+            ("system,prompt,answer\r\na,\"b\r\nb\",C\r\n\r\nx,y\r\n", 5),
+        ] {
+            let e = parse(&def("mmlu"), &p(), csv.as_bytes()).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("/data/mmlu.csv: line {line}: expected 3 fields, found 2"),
+                "{csv:?}"
+            );
+        }
     }
 
     #[test]

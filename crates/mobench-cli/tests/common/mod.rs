@@ -149,9 +149,16 @@ impl Env {
     }
 
     /// `mobench` with this test's data folder and database, and nothing from the real home.
+    ///
+    /// Runs use one thread unless told otherwise: tests run side by side on shared machines,
+    /// where llama.cpp's OpenMP threads spinning on oversubscribed cores make runs crawl.
     pub fn command(&self, args: &[&str]) -> Command {
+        let mut args: Vec<&str> = args.to_vec();
+        if args.first() == Some(&"run") && !args.contains(&"--threads") {
+            args.splice(1..1, ["--threads", "1"]);
+        }
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_mobench"));
-        cmd.args(args)
+        cmd.args(&args)
             .current_dir(self.path())
             .env("MOBENCH_DATA_DIR", self.data_dir())
             .env("MOBENCH_DB", self.db())
