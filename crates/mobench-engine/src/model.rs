@@ -1,12 +1,10 @@
 //! A model file's identity: checked before llama.cpp loads it, hashed (sha256, cached by
 //! path + size + modification time), and described from its GGUF metadata.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use mobench_store::{NewModel, Store};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::error::EngineError;
 use crate::gguf;
@@ -113,18 +111,6 @@ fn sha256_cached(
 
 /// Streams a file through sha256.
 pub fn sha256_file(path: &Path) -> Result<String, EngineError> {
-    let mut f =
-        std::fs::File::open(path).map_err(|e| file_err(path, format!("cannot be read: {e}")))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f
-            .read(&mut buf)
-            .map_err(|e| file_err(path, format!("cannot be read: {e}")))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hex::encode(hasher.finalize()))
+    mobench_tasks::fetch::sha256_file(path)
+        .map_err(|e| file_err(path, format!("cannot be read: {e}")))
 }

@@ -114,8 +114,16 @@ fn events_timings_and_llama_counters_agree() {
         "second turn sees the first"
     );
     let loads = store.loads(outcome.run_id).unwrap();
-    assert_eq!(loads.len(), 2, "cold and warm load recorded");
-    assert!(loads[0].cold && !loads[1].cold);
+    // Cold = first load in the process: tests run in parallel, so another test may have had it.
+    assert!(!loads.last().unwrap().cold, "the model used is a warm load");
+    match loads.as_slice() {
+        [cold, _warm] => assert!(cold.cold),
+        [_warm] => {}
+        other => panic!("unexpected loads {other:?}"),
+    }
+    assert!(loads
+        .iter()
+        .all(|l| l.model_load_ms > 0.0 && l.context_ms > 0.0));
     assert_eq!(store.integrity_check().unwrap(), "ok");
 }
 
