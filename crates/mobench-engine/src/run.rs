@@ -614,25 +614,28 @@ impl Generator<'_> {
             if gen.stop == llm::StopReason::Cancelled {
                 return Ok(None);
             }
-            let user = render(
-                &p.task,
-                example,
-                &RenderOptions {
-                    omit_fields: self.omit.clone(),
-                    long_field_max_chars: None,
-                },
-            )
-            .turns[turn]
-                .user
-                .clone();
-            history.push(Message {
-                role: "user",
-                content: user,
-            });
-            history.push(Message {
-                role: "assistant",
-                content: gen.text.clone(),
-            });
+            if turn + 1 < n_turns {
+                // Later turns see this one as history (uncut: only the last turn is ever cut).
+                let user = render(
+                    &p.task,
+                    example,
+                    &RenderOptions {
+                        omit_fields: self.omit.clone(),
+                        long_field_max_chars: None,
+                    },
+                )
+                .turns[turn]
+                    .user
+                    .clone();
+                history.push(Message {
+                    role: "user",
+                    content: user,
+                });
+                history.push(Message {
+                    role: "assistant",
+                    content: gen.text.clone(),
+                });
+            }
             turn_log.push(serde_json::json!({
                 "output": gen.text,
                 "prompt_tokens": gen.prompt_tokens,
