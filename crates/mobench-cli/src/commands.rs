@@ -44,7 +44,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
 }
 
 fn open(db: &Path) -> Result<Store> {
-    Ok(Store::open(db)?)
+    Ok(mobench_engine::open_store(db)?)
 }
 
 /// Resolves `run`'s raw arguments into a validated request before anything runs.

@@ -38,10 +38,11 @@ fn dedup_chain(chain: &[String]) -> String {
     out.join(": ")
 }
 
-/// Logs go to stderr, quiet by default (warnings from us, errors from llama.cpp); RUST_LOG overrides.
+/// Logs go to stderr, quiet by default: our warnings only. llama.cpp's own log is off (its errors
+/// reach the user inside our one-line messages); `RUST_LOG=llama_cpp=info` shows it.
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,llama_cpp_2=error"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,llama_cpp=off"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -41,6 +41,10 @@ impl Progress {
 }
 
 impl Sink for Progress {
+    fn wants_tokens(&self) -> bool {
+        false
+    }
+
     fn on_event(&mut self, event: &Event) -> Control {
         match event {
             Event::RunStarted {

@@ -68,6 +68,12 @@ pub enum Control {
 
 pub trait Sink {
     fn on_event(&mut self, event: &Event) -> Control;
+
+    /// Whether this sink wants an [`Event::Token`] per generated token (a live view does; a
+    /// progress bar does not, and then none is sent).
+    fn wants_tokens(&self) -> bool {
+        true
+    }
 }
 
 impl<F: FnMut(&Event) -> Control> Sink for F {

@@ -5,6 +5,7 @@ pub mod device;
 pub mod error;
 pub mod events;
 pub mod gguf;
+mod llama_log;
 pub mod llm;
 pub mod model;
 pub mod run;
@@ -14,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 pub use error::EngineError;
 pub use events::{Control, Event, Sink};
-pub use run::{resume, run_suite, CancelFlag, RunOutcome};
+pub use run::{open_store, resume, run_suite, CancelFlag, RunOutcome};
 pub use settings::{InferenceSettings, Preset, RunRequest, Sampling};
 
 /// Where the built-in tiny model lives under a data directory.

@@ -26,7 +26,7 @@ static BACKEND: OnceLock<Result<LlamaBackend, String>> = OnceLock::new();
 pub fn backend() -> Result<&'static LlamaBackend, EngineError> {
     BACKEND
         .get_or_init(|| {
-            llama_cpp_2::send_logs_to_tracing(llama_cpp_2::LogOptions::default());
+            crate::llama_log::install();
             LlamaBackend::init().map_err(|e| e.to_string())
         })
         .as_ref()
@@ -53,14 +53,15 @@ pub struct LoadedModel {
 pub fn load_model(path: &Path, gpu_layers: u32) -> Result<LoadedModel, EngineError> {
     let backend = backend()?;
     let params = LlamaModelParams::default().with_n_gpu_layers(gpu_layers);
+    crate::llama_log::clear_error();
     let t0 = Instant::now();
-    let model =
-        LlamaModel::load_from_file(backend, path, &params).map_err(|e| EngineError::ModelLoad {
+    let model = LlamaModel::load_from_file(backend, path, &params).map_err(|e| {
+        let why = crate::llama_log::first_error().unwrap_or_else(|| e.to_string());
+        EngineError::ModelLoad {
             path: path.to_path_buf(),
-            message: format!(
-                "llama.cpp could not load it ({e}); see the log with RUST_LOG=llama_cpp_2=info"
-            ),
-        })?;
+            message: format!("llama.cpp could not load it: {why}"),
+        }
+    })?;
     Ok(LoadedModel {
         model,
         load_ms: ms(t0.elapsed()),

@@ -51,13 +51,34 @@ struct PlanItem {
     metrics: Vec<String>,
 }
 
+/// The worker's end of the event channel. Token events are only sent to sinks that want them:
+/// one per generated token would wake the receiving thread on the per-token path for nothing.
+struct Emitter {
+    tx: mpsc::Sender<Event>,
+    tokens: bool,
+}
+
+impl Emitter {
+    fn send(&self, event: Event) -> Result<(), mpsc::SendError<Event>> {
+        self.tx.send(event)
+    }
+
+    fn token(&self, text: &str) {
+        if self.tokens {
+            let _ = self.tx.send(Event::Token {
+                text: text.to_string(),
+            });
+        }
+    }
+}
+
 /// What every stage of a run needs: where it is stored, what was asked, how to stop, whom to tell.
 struct RunCtx<'a> {
     store: &'a mut Store,
     run_id: i64,
     request: &'a RunRequest,
     cancel: &'a CancelFlag,
-    tx: &'a mpsc::Sender<Event>,
+    tx: &'a Emitter,
 }
 
 /// Starts a new suite run. Everything that can be checked is checked before the run is
@@ -70,7 +91,7 @@ pub fn run_suite(
 ) -> Result<RunOutcome, EngineError> {
     let db = db.to_path_buf();
     on_worker(cancel.clone(), sink, move |tx| {
-        let mut store = Store::open(&db)?;
+        let mut store = open_store(&db)?;
         start(&mut store, request, &cancel, tx)
     })
 }
@@ -84,7 +105,7 @@ pub fn resume(
 ) -> Result<RunOutcome, EngineError> {
     let db = db.to_path_buf();
     on_worker(cancel.clone(), sink, move |tx| {
-        let mut store = Store::open(&db)?;
+        let mut store = open_store(&db)?;
         continue_run(&mut store, run_id, &cancel, tx)
     })
 }
@@ -93,9 +114,13 @@ pub fn resume(
 /// them, and callers may be UI or async threads), forwarding its events to `sink` here.
 fn on_worker<F>(cancel: CancelFlag, sink: &mut dyn Sink, work: F) -> Result<RunOutcome, EngineError>
 where
-    F: FnOnce(&mpsc::Sender<Event>) -> Result<RunOutcome, EngineError> + Send + 'static,
+    F: FnOnce(&Emitter) -> Result<RunOutcome, EngineError> + Send + 'static,
 {
     let (tx, rx) = mpsc::channel::<Event>();
+    let tx = Emitter {
+        tx,
+        tokens: sink.wants_tokens(),
+    };
     let handle = std::thread::Builder::new()
         .name("mobench-inference".into())
         .spawn(move || work(&tx))
@@ -114,13 +139,12 @@ fn start(
     store: &mut Store,
     request: RunRequest,
     cancel: &CancelFlag,
-    tx: &mpsc::Sender<Event>,
+    tx: &Emitter,
 ) -> Result<RunOutcome, EngineError> {
     request
         .inference
         .validate()
         .map_err(EngineError::Settings)?;
-    reconcile_stale_runs(store)?;
     let catalog = Catalog::builtin();
     let defs = catalog.select(&request.suite, &request.tasks, &request.datasets)?;
     let mut info = model::inspect(&request.model, Some(store))?;
@@ -190,9 +214,8 @@ fn continue_run(
     store: &mut Store,
     run_id: i64,
     cancel: &CancelFlag,
-    tx: &mpsc::Sender<Event>,
+    tx: &Emitter,
 ) -> Result<RunOutcome, EngineError> {
-    reconcile_stale_runs(store)?;
     let run = store.run(run_id)?;
     let resume_err = |reason: String| EngineError::Resume { run_id, reason };
     if run.status == RunStatus::Completed {
@@ -260,7 +283,14 @@ fn continue_run(
     execute(&mut ctx, &mut info, plan, true)
 }
 
-/// A run marked `running` whose process is gone was killed: it becomes `interrupted`.
+/// Opens the run database the way every front end should: a run still marked `running` whose
+/// process is gone was killed, and becomes `interrupted` (resumable) before anyone looks.
+pub fn open_store(db: &Path) -> Result<Store, EngineError> {
+    let store = Store::open(db)?;
+    reconcile_stale_runs(&store)?;
+    Ok(store)
+}
+
 fn reconcile_stale_runs(store: &Store) -> Result<(), EngineError> {
     for (id, pid) in store.running_runs()? {
         let alive = pid.is_some_and(process_alive);
@@ -565,7 +595,7 @@ impl Generator<'_> {
         metrics: &[Metric],
         max_tokens: u32,
         cancel: &CancelFlag,
-        tx: &mpsc::Sender<Event>,
+        tx: &Emitter,
     ) -> Result<Option<SampleRecord>, EngineError> {
         let t0 = Instant::now();
         let budget = prompt_budget(self.session.n_ctx(), max_tokens);
@@ -594,9 +624,7 @@ impl Generator<'_> {
                 prompt: prompt.clone(),
             });
             let mut on_piece = |piece: &str| {
-                let _ = tx.send(Event::Token {
-                    text: piece.to_string(),
-                });
+                tx.token(piece);
                 !cancel.is_cancelled()
             };
             let gen =

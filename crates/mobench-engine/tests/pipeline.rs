@@ -226,3 +226,38 @@ fn long_prompts_are_cut_in_their_long_field_only() {
         "system prompt intact"
     );
 }
+
+/// A sink that records events and does not want per-token events.
+struct NoTokens(Vec<Event>);
+
+impl mobench_engine::Sink for NoTokens {
+    fn on_event(&mut self, event: &Event) -> Control {
+        self.0.push(event.clone());
+        Control::Continue
+    }
+    fn wants_tokens(&self) -> bool {
+        false
+    }
+}
+
+#[test]
+fn token_events_go_only_to_sinks_that_want_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path(), true);
+    let mut sink = NoTokens(Vec::new());
+    let outcome = run_suite(
+        &dir.path().join("runs.sqlite"),
+        request(model, &["starter_mmlu"], 2, 4),
+        CancelFlag::default(),
+        &mut sink,
+    )
+    .unwrap();
+    assert_eq!(outcome.status, RunStatus::Completed);
+    assert!(!sink.0.iter().any(|e| matches!(e, Event::Token { .. })));
+    let finished = sink
+        .0
+        .iter()
+        .filter(|e| matches!(e, Event::SampleFinished { .. }))
+        .count();
+    assert_eq!(finished, 2);
+}
