@@ -59,13 +59,14 @@ struct Emitter {
 }
 
 impl Emitter {
-    fn send(&self, event: Event) -> Result<(), mpsc::SendError<Event>> {
-        self.tx.send(event)
+    /// A closed channel means nobody listens any more; the run goes on and is stored all the same.
+    fn send(&self, event: Event) {
+        let _ = self.tx.send(event);
     }
 
     fn token(&self, text: &str) {
         if self.tokens {
-            let _ = self.tx.send(Event::Token {
+            self.send(Event::Token {
                 text: text.to_string(),
             });
         }
@@ -337,7 +338,7 @@ fn execute(
     store.set_status(run_id, status, reason.as_deref())?;
     store.compute_aggregates(run_id)?;
     let run = store.run(run_id)?;
-    let _ = tx.send(Event::RunFinished {
+    tx.send(Event::RunFinished {
         run_id,
         status,
         reason: reason.clone(),
@@ -376,7 +377,7 @@ fn execute_inner(
     }
     let total: usize = plan.iter().map(|p| p.rows.len()).sum();
     let mut done: usize = done_rows.iter().map(Vec::len).sum();
-    let _ = tx.send(Event::RunStarted {
+    tx.send(Event::RunStarted {
         run_id,
         model: info
             .name
@@ -405,7 +406,7 @@ fn execute_inner(
     store.upsert_model(&info.to_record())?;
     for (cold, ms) in cold_ms {
         store.record_load(run_id, cold, ms, session.context_ms)?;
-        let _ = tx.send(Event::ModelLoaded {
+        tx.send(Event::ModelLoaded {
             cold,
             model_load_ms: ms,
             context_ms: session.context_ms,
@@ -453,7 +454,7 @@ fn execute_inner(
             };
             store.insert_sample(run_id, &record)?;
             done += 1;
-            let _ = tx.send(Event::SampleFinished {
+            tx.send(Event::SampleFinished {
                 dataset: p.def.name.clone(),
                 row,
                 done,
@@ -618,7 +619,7 @@ impl Generator<'_> {
             };
             truncated |= cut;
             prompt = text;
-            let _ = tx.send(Event::SampleStarted {
+            tx.send(Event::SampleStarted {
                 dataset: p.def.name.clone(),
                 row: example.row,
                 prompt: prompt.clone(),
