@@ -17,14 +17,7 @@ struct Snapshot {
 /// An environment whose database already holds one completed run.
 fn seeded() -> (Env, Snapshot) {
     let env = Env::new();
-    let result = env.json(&[
-        "run",
-        "--datasets",
-        "starter_mmlu",
-        "--max-tokens",
-        "1",
-        "--json",
-    ]);
+    let result = env.quick_run();
     assert_eq!(result["status"], "completed");
     let snapshot = snapshot(&env);
     (env, snapshot)

@@ -197,14 +197,7 @@ fn a_killed_run_leaves_an_intact_database_and_can_be_resumed() {
     assert!(before.len() >= 2);
 
     // A later run leaves it alone.
-    let other = env.json(&[
-        "run",
-        "--datasets",
-        "starter_mmlu",
-        "--max-tokens",
-        "1",
-        "--json",
-    ]);
+    let other = env.quick_run();
     assert_eq!(other["status"], "completed");
     assert_eq!(env.show(id)["status"], "interrupted");
     assert_eq!(stored_samples(&open_read_only(&env.db()), id), before);

@@ -73,7 +73,7 @@ impl Out {
 
     /// The one `mobench: error:` line, after checking that the command failed with exit code 1,
     /// printed the error as exactly one line, last, and did not panic. Lines before it are
-    /// allowed only when `allow_log_lines` (llama.cpp's own error log).
+    /// allowed only when `allow_log_lines` (progress lines of a run that started before failing).
     pub fn error_line_with(&self, allow_log_lines: bool) -> String {
         self.assert_no_panic();
         assert_eq!(self.code(), Some(1), "expected exit code 1:\n{self}");
@@ -191,6 +191,18 @@ impl Env {
     /// Runs a command that must succeed and print one JSON value.
     pub fn json(&self, args: &[&str]) -> Value {
         self.ok(args).json()
+    }
+
+    /// A one-dataset, one-token run of the built-in model: the cheapest completed run.
+    pub fn quick_run(&self) -> Value {
+        self.json(&[
+            "run",
+            "--datasets",
+            "starter_mmlu",
+            "--max-tokens",
+            "1",
+            "--json",
+        ])
     }
 
     /// `runs --json`, the database as a user sees it.
