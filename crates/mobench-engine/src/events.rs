@@ -31,6 +31,8 @@ pub enum Event {
         cold: bool,
         model_load_ms: f64,
         context_ms: f64,
+        /// The context size llama.cpp made (it pads the one asked for).
+        n_ctx: u32,
         n_params: u64,
     },
     SampleStarted {

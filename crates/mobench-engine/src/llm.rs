@@ -285,6 +285,7 @@ impl<'m> Session<'m> {
             prefill += t0.elapsed();
         }
 
+        let mut generation_decode = std::time::Duration::ZERO;
         let mut stamps: Vec<Instant> = Vec::with_capacity(max_tokens as usize);
         let mut bytes: Vec<u8> = Vec::new();
         let mut text = String::new();
@@ -333,9 +334,12 @@ impl<'m> Session<'m> {
                 .add(token, n_pos as i32, &[0], true)
                 .map_err(|e| EngineError::Decode(e.to_string()))?;
             n_pos += 1;
+            let t0 = Instant::now();
             self.ctx
                 .decode(&mut self.batch)
                 .map_err(|e| EngineError::Decode(e.to_string()))?;
+            self.ctx.synchronize();
+            generation_decode += t0.elapsed();
             logits_idx = 0;
         }
         if !bytes.is_empty() {
@@ -357,6 +361,7 @@ impl<'m> Session<'m> {
         let timings = SampleTimings {
             ttft_ms: Some(ttft),
             prefill_ms: Some(prefill_ms),
+            decode_calls_ms: Some(ms(prefill + generation_decode)),
             prefill_tokens_per_s: (prefill_ms > 0.0)
                 .then(|| tokens.len() as f64 / prefill_ms * 1e3),
             decode_tokens_per_s: output_eval_ms

@@ -9,7 +9,7 @@ use std::time::Instant;
 use llama_cpp_2::model::LlamaModel;
 use mobench_metrics::{Metric, Outcome};
 use mobench_store::{
-    NewDataset, NewRun, PlannedDataset, RunStatus, SampleRecord, ScoreRecord, Store,
+    NewDataset, NewLoad, NewRun, PlannedDataset, RunStatus, SampleRecord, ScoreRecord, Store,
 };
 use mobench_tasks::prompt::{render, RenderOptions};
 use mobench_tasks::{load, Catalog, DatasetDef, Example, TaskDef};
@@ -405,11 +405,20 @@ fn execute_inner(
     info.n_params = model.n_params();
     store.upsert_model(&info.to_record())?;
     for (cold, ms) in cold_ms {
-        store.record_load(run_id, cold, ms, session.context_ms)?;
+        store.record_load(
+            run_id,
+            &NewLoad {
+                cold,
+                model_load_ms: ms,
+                context_ms: session.context_ms,
+                n_ctx: session.n_ctx(),
+            },
+        )?;
         tx.send(Event::ModelLoaded {
             cold,
             model_load_ms: ms,
             context_ms: session.context_ms,
+            n_ctx: session.n_ctx(),
             n_params: info.n_params,
         });
     }

@@ -56,6 +56,8 @@ CREATE TABLE run_loads (
     cold          INTEGER NOT NULL,
     model_load_ms REAL NOT NULL,
     context_ms    REAL NOT NULL,
+    -- the context size llama.cpp actually made (it pads what was asked for)
+    n_ctx         INTEGER NOT NULL,
     at            TEXT NOT NULL
 );
 
@@ -88,6 +90,8 @@ CREATE TABLE samples (
     output_tokens         INTEGER NOT NULL,
     ttft_ms               REAL,
     prefill_ms            REAL,
+    -- wall time inside every llama_decode call of the sample (prompt and generation)
+    decode_calls_ms       REAL,
     prefill_tokens_per_s  REAL,
     decode_tokens_per_s   REAL,
     itl_p50_ms            REAL,

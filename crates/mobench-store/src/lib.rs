@@ -236,23 +236,25 @@ impl Store {
         Ok(())
     }
 
-    pub fn record_load(
-        &self,
-        run_id: i64,
-        cold: bool,
-        model_load_ms: f64,
-        context_ms: f64,
-    ) -> Result<()> {
+    pub fn record_load(&self, run_id: i64, load: &NewLoad) -> Result<()> {
         self.conn.execute(
-            "INSERT INTO run_loads (run_id, cold, model_load_ms, context_ms, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![run_id, cold, model_load_ms, context_ms, now()],
+            "INSERT INTO run_loads (run_id, cold, model_load_ms, context_ms, n_ctx, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                run_id,
+                load.cold,
+                load.model_load_ms,
+                load.context_ms,
+                load.n_ctx,
+                now()
+            ],
         )?;
         Ok(())
     }
 
     pub fn loads(&self, run_id: i64) -> Result<Vec<LoadRow>> {
         let mut st = self.conn.prepare(
-            "SELECT cold, model_load_ms, context_ms, at FROM run_loads WHERE run_id = ?1 ORDER BY id",
+            "SELECT cold, model_load_ms, context_ms, n_ctx, at FROM run_loads WHERE run_id = ?1 ORDER BY id",
         )?;
         let rows = st
             .query_map([run_id], |r| {
@@ -260,7 +262,8 @@ impl Store {
                     cold: r.get(0)?,
                     model_load_ms: r.get(1)?,
                     context_ms: r.get(2)?,
-                    at: r.get(3)?,
+                    n_ctx: r.get(3)?,
+                    at: r.get(4)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
@@ -354,15 +357,17 @@ impl Store {
     /// Commits one finished sample with its scores, atomically.
     pub fn insert_sample(&mut self, run_id: i64, s: &SampleRecord) -> Result<i64> {
         let tx = self.conn.transaction()?;
-        tx.execute(
+        // Prepared once per connection: this runs after every sample.
+        tx.prepare_cached(
             "INSERT INTO samples (run_id, dataset_id, row_index, example_id, prompt, reference,
                 prediction_raw, prediction, extra_json, error, truncated, stop_reason, prompt_tokens,
                 output_tokens, ttft_ms, prefill_ms, prefill_tokens_per_s, decode_tokens_per_s,
                 itl_p50_ms, itl_p95_ms, itl_max_ms, output_eval_ms, total_ms, llama_t_p_eval_ms,
-                llama_t_eval_ms, llama_n_p_eval, llama_n_eval, finished_at)
+                llama_t_eval_ms, llama_n_p_eval, llama_n_eval, finished_at, decode_calls_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                     ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)",
-            params![
+                     ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)",
+        )?
+        .execute(params![
                 run_id,
                 s.dataset_id,
                 s.row_index as i64,
@@ -391,14 +396,15 @@ impl Store {
                 s.llama.map(|l| l.n_p_eval),
                 s.llama.map(|l| l.n_eval),
                 now(),
-            ],
-        )?;
+                s.timings.decode_calls_ms,
+        ])?;
         let sample_id = tx.last_insert_rowid();
         for sc in &s.scores {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO sample_scores (sample_id, metric, value, extracted, flag, missing_reason, grader)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
+            )?
+            .execute(params![
                     sample_id,
                     sc.metric,
                     sc.value,

@@ -178,11 +178,21 @@ impl RunRow {
     }
 }
 
+/// One model load of a run: cold = first load in the process.
+#[derive(Debug, Clone, Copy)]
+pub struct NewLoad {
+    pub cold: bool,
+    pub model_load_ms: f64,
+    pub context_ms: f64,
+    pub n_ctx: u32,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct LoadRow {
     pub cold: bool,
     pub model_load_ms: f64,
     pub context_ms: f64,
+    pub n_ctx: u32,
     pub at: String,
 }
 
@@ -192,6 +202,9 @@ pub struct LoadRow {
 pub struct SampleTimings {
     pub ttft_ms: Option<f64>,
     pub prefill_ms: Option<f64>,
+    /// Wall time inside all `llama_decode` calls (prompt and generation): what the sample spent
+    /// in llama.cpp, as opposed to the harness around it.
+    pub decode_calls_ms: Option<f64>,
     pub prefill_tokens_per_s: Option<f64>,
     pub decode_tokens_per_s: Option<f64>,
     pub itl_p50_ms: Option<f64>,
@@ -268,7 +281,8 @@ impl SampleRow {
             s.reference, s.prediction_raw, s.prediction, s.extra_json, s.error, s.truncated, s.stop_reason,
             s.prompt_tokens, s.output_tokens, s.ttft_ms, s.prefill_ms, s.prefill_tokens_per_s,
             s.decode_tokens_per_s, s.itl_p50_ms, s.itl_p95_ms, s.itl_max_ms, s.output_eval_ms, s.total_ms,
-            s.llama_t_p_eval_ms, s.llama_t_eval_ms, s.llama_n_p_eval, s.llama_n_eval, s.dataset_id
+            s.llama_t_p_eval_ms, s.llama_t_eval_ms, s.llama_n_p_eval, s.llama_n_eval, s.dataset_id,
+            s.decode_calls_ms
         FROM samples s JOIN datasets d ON d.id = s.dataset_id
         JOIN run_datasets rd ON rd.run_id = s.run_id AND rd.dataset_id = s.dataset_id";
 
@@ -315,6 +329,7 @@ impl SampleRow {
                 itl_max_ms: r.get(21)?,
                 output_eval_ms: r.get(22)?,
                 total_ms: r.get(23)?,
+                decode_calls_ms: r.get(29)?,
             },
             llama,
             scores: Vec::new(),
