@@ -15,6 +15,8 @@
 
 use std::time::Instant;
 
+use llama_cpp_2::model::params::LlamaModelParams;
+use llama_cpp_2::model::LlamaModel;
 use mobench_engine::{
     run_suite, CancelFlag, Control, Event, InferenceSettings, Preset, RunRequest, Sink,
 };
@@ -65,7 +67,8 @@ impl Sink for Windows {
 
 fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let model = dir.path().join("bench-100m-f16.gguf");
+    let model_path = dir.path().join("bench-100m-f16.gguf");
+    let model = model_path.clone();
     let spec = mobench_gen::ModelSpec::bench_100m();
     let t = Instant::now();
     mobench_gen::write_gguf(&spec, &model).expect("write model");
@@ -110,7 +113,16 @@ fn main() {
     let store = Store::open(&db).expect("db");
     let samples = store.samples(outcome.run_id).expect("samples");
     assert_eq!(samples.len(), windows.len(), "one window per sample");
+    // Tokenizing the prompt is llama.cpp's work too, but outside its decode calls: time it
+    // again here (same model, same flags) so the figures can be split.
+    let vocab_model = LlamaModel::load_from_file(
+        mobench_engine::llm::backend().expect("backend"),
+        &model_path,
+        &LlamaModelParams::default().with_vocab_only(true),
+    )
+    .expect("vocab");
     let mut overhead: Vec<f64> = Vec::new();
+    let mut tokenize_total = 0.0;
     let mut decode_total = 0.0;
     let mut llama_total = 0.0;
     for (s, w) in samples.iter().zip(&windows).skip(1) {
@@ -123,6 +135,12 @@ fn main() {
         decode_total += inside;
         llama_total += l.t_p_eval_ms + l.t_eval_ms;
         overhead.push(w - inside);
+        let t = Instant::now();
+        let tokens = vocab_model
+            .vocab()
+            .tokenize(s.prompt.as_bytes(), true, true);
+        tokenize_total += t.elapsed().as_secs_f64() * 1e3;
+        assert_eq!(tokens.len(), s.prompt_tokens, "same tokenization");
     }
     let measured_wall: f64 = samples
         .iter()
@@ -159,6 +177,11 @@ fn main() {
         percentile(&overhead, 50.0),
         percentile(&overhead, 95.0),
         overhead.last().copied().unwrap_or(f64::NAN)
+    );
+    println!(
+        "of which llama.cpp's tokenizer: {:.3} ms per sample; the rest (ours: prompt building, sampling, clean-up, grading, SQLite commit, events): {:.3} ms",
+        tokenize_total / overhead.len() as f64,
+        (total_overhead - tokenize_total) / overhead.len() as f64
     );
     println!(
         "harness overhead share of suite wall time: {:.2}% (target < 2%)",
