@@ -9,6 +9,7 @@ mod llama_log;
 pub mod llm;
 pub mod model;
 pub mod run;
+mod sample;
 pub mod settings;
 
 use std::path::{Path, PathBuf};

@@ -4,21 +4,18 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
-use std::time::Instant;
 
 use llama_cpp_2::model::LlamaModel;
-use mobench_metrics::{Metric, Outcome};
-use mobench_store::{
-    NewDataset, NewLoad, NewRun, PlannedDataset, RunStatus, SampleRecord, ScoreRecord, Store,
-};
-use mobench_tasks::prompt::{render, RenderOptions};
+use mobench_metrics::Metric;
+use mobench_store::{NewDataset, NewLoad, NewRun, PlannedDataset, RunStatus, Store};
 use mobench_tasks::{load, Catalog, DatasetDef, Example, TaskDef};
 
 use crate::error::EngineError;
 use crate::events::{Control, Event, PlannedDatasetInfo, ScoreBrief, Sink};
-use crate::llm::{self, ContextSettings, Message, PromptFormat, Session};
+use crate::llm::{self, ContextSettings, PromptFormat, Session};
 use crate::model::{self, ModelInfo};
-use crate::settings::{RunRequest, Sampling};
+use crate::sample::Generator;
+use crate::settings::RunRequest;
 
 /// Set from anywhere (a Ctrl-C handler, a UI button) to stop a run after the token in flight.
 #[derive(Clone, Default)]
@@ -42,29 +39,30 @@ pub struct RunOutcome {
     pub samples_total: usize,
 }
 
-struct PlanItem {
-    def: DatasetDef,
-    task: TaskDef,
-    examples: Vec<Example>,
-    dataset_id: i64,
-    rows: Vec<usize>,
-    metrics: Vec<String>,
+/// One dataset of a run: its recipe, its rows, where they are stored and how they are graded.
+pub(crate) struct PlanItem {
+    pub(crate) def: DatasetDef,
+    pub(crate) task: TaskDef,
+    pub(crate) examples: Vec<Example>,
+    pub(crate) dataset_id: i64,
+    pub(crate) rows: Vec<usize>,
+    pub(crate) metrics: Vec<String>,
 }
 
 /// The worker's end of the event channel. Token events are only sent to sinks that want them:
 /// one per generated token would wake the receiving thread on the per-token path for nothing.
-struct Emitter {
+pub(crate) struct Emitter {
     tx: mpsc::Sender<Event>,
     tokens: bool,
 }
 
 impl Emitter {
     /// A closed channel means nobody listens any more; the run goes on and is stored all the same.
-    fn send(&self, event: Event) {
+    pub(crate) fn send(&self, event: Event) {
         let _ = self.tx.send(event);
     }
 
-    fn token(&self, text: &str) {
+    pub(crate) fn token(&self, text: &str) {
         if self.tokens {
             self.send(Event::Token {
                 text: text.to_string(),
@@ -506,256 +504,4 @@ fn load_measured(
         second.model,
         vec![(true, first.load_ms), (false, second.load_ms)],
     ))
-}
-
-/// Prompt budget: the context minus room to generate (the task's limit, at most half the context).
-fn prompt_budget(n_ctx: u32, max_tokens: u32) -> usize {
-    (n_ctx - max_tokens.min(n_ctx / 2)) as usize
-}
-
-/// A session with its prompt format: turns examples into prompts that fit, and runs them.
-struct Generator<'m> {
-    session: Session<'m>,
-    format: PromptFormat,
-    sampling: Sampling,
-    /// Fields left out of prompts (`context` with --no-context).
-    omit: Vec<String>,
-}
-
-impl Generator<'_> {
-    /// Builds the messages for a sample's turn, cutting the task's long field until the prompt fits.
-    fn fitted_prompt(
-        &self,
-        task: &TaskDef,
-        example: &Example,
-        history: &[Message],
-        turn: usize,
-        budget: usize,
-    ) -> Result<(String, bool), EngineError> {
-        let (session, format, omit) = (&self.session, &self.format, &self.omit);
-        let build = |max_chars: Option<usize>| -> Result<(String, bool), EngineError> {
-            let rendered = render(
-                task,
-                example,
-                &RenderOptions {
-                    omit_fields: omit.to_vec(),
-                    long_field_max_chars: max_chars,
-                },
-            );
-            let mut messages = vec![Message {
-                role: "system",
-                content: rendered.system.clone(),
-            }];
-            messages.extend(history.iter().cloned());
-            messages.push(Message {
-                role: "user",
-                content: rendered.turns[turn].user.clone(),
-            });
-            Ok((session.format(format, &messages)?, rendered.truncated))
-        };
-        let (full, _) = build(None)?;
-        // A token covers at least one byte, apart from BOS and a space prefix after each special
-        // token (a handful in any chat template): short prompts
-        // surely fit without being tokenized here, which would double the tokenization cost.
-        if full.len() + 32 <= budget || session.count_tokens(&full) <= budget {
-            return Ok((full, false));
-        }
-        let long_len = if task.long_field == "turn" {
-            example.turns.last().map_or(0, |t| t.chars().count())
-        } else {
-            example
-                .fields
-                .get(&task.long_field)
-                .map_or(0, |v| v.chars().count())
-        };
-        // Largest cut of the long field that fits: binary search on its length in characters.
-        let (mut lo, mut hi) = (0usize, long_len);
-        let mut best: Option<String> = None;
-        while lo < hi {
-            let mid = (lo + hi).div_ceil(2);
-            let (text, _) = build(Some(mid))?;
-            if session.count_tokens(&text) <= budget {
-                lo = mid;
-                best = Some(text);
-            } else {
-                hi = mid - 1;
-            }
-        }
-        match best {
-            Some(text) => Ok((text, true)),
-            None => {
-                let (empty, _) = build(Some(0))?;
-                if session.count_tokens(&empty) <= budget {
-                    Ok((empty, true))
-                } else {
-                    Err(EngineError::Prompt(format!(
-                        "does not fit the context ({budget} prompt tokens) even with its `{}` field removed",
-                        task.long_field
-                    )))
-                }
-            }
-        }
-    }
-
-    /// Runs one example (all its turns). Ok(None) = cancelled mid-sample (nothing to store).
-    fn run_sample(
-        &mut self,
-        p: &PlanItem,
-        example: &Example,
-        metrics: &[Metric],
-        max_tokens: u32,
-        cancel: &CancelFlag,
-        tx: &Emitter,
-    ) -> Result<Option<SampleRecord>, EngineError> {
-        let t0 = Instant::now();
-        let budget = prompt_budget(self.session.n_ctx(), max_tokens);
-        let n_turns = example.turns.len().max(1);
-        let mut history: Vec<Message> = Vec::new();
-        let mut turn_log = Vec::new();
-        let mut last = None;
-        let mut truncated = false;
-        let mut prompt = String::new();
-        let mut error = None;
-        for turn in 0..n_turns {
-            let fitted = self.fitted_prompt(&p.task, example, &history, turn, budget);
-            let (text, cut) = match fitted {
-                Ok(v) => v,
-                Err(EngineError::Prompt(msg)) => {
-                    error = Some(msg);
-                    break;
-                }
-                Err(e) => return Err(e),
-            };
-            truncated |= cut;
-            prompt = text;
-            tx.send(Event::SampleStarted {
-                dataset: p.def.name.clone(),
-                row: example.row,
-                prompt: prompt.clone(),
-            });
-            let mut on_piece = |piece: &str| {
-                tx.token(piece);
-                !cancel.is_cancelled()
-            };
-            let gen =
-                match self
-                    .session
-                    .generate(&prompt, max_tokens, &self.sampling, &mut on_piece)
-                {
-                    Ok(g) => g,
-                    Err(EngineError::Prompt(msg)) => {
-                        error = Some(msg);
-                        break;
-                    }
-                    Err(e) => return Err(e),
-                };
-            if gen.stop == llm::StopReason::Cancelled {
-                return Ok(None);
-            }
-            if turn + 1 < n_turns {
-                // Later turns see this one as history (uncut: only the last turn is ever cut).
-                let user = render(
-                    &p.task,
-                    example,
-                    &RenderOptions {
-                        omit_fields: self.omit.clone(),
-                        long_field_max_chars: None,
-                    },
-                )
-                .turns[turn]
-                    .user
-                    .clone();
-                history.push(Message {
-                    role: "user",
-                    content: user,
-                });
-                history.push(Message {
-                    role: "assistant",
-                    content: gen.text.clone(),
-                });
-            }
-            turn_log.push(serde_json::json!({
-                "output": gen.text,
-                "prompt_tokens": gen.prompt_tokens,
-                "output_tokens": gen.output_tokens,
-                "stop_reason": gen.stop.as_str(),
-            }));
-            last = Some(gen);
-        }
-        let raw = last.as_ref().map(|g| g.text.clone()).unwrap_or_default();
-        let cleaned = p.task.cleanup.apply(&raw);
-        let scores = metrics
-            .iter()
-            .map(|m| score(*m, &cleaned, &example.reference, error.as_deref()))
-            .collect();
-        let (timings, llama, prompt_tokens, output_tokens, stop) = match &last {
-            Some(g) => (
-                g.timings,
-                Some(g.llama),
-                g.prompt_tokens,
-                g.output_tokens,
-                g.stop.as_str(),
-            ),
-            None => (
-                mobench_store::SampleTimings {
-                    total_ms: t0.elapsed().as_secs_f64() * 1e3,
-                    ..Default::default()
-                },
-                None,
-                0,
-                0,
-                "error",
-            ),
-        };
-        Ok(Some(SampleRecord {
-            dataset_id: p.dataset_id,
-            row_index: example.row,
-            example_id: example.id.clone(),
-            prompt,
-            reference: example.reference.clone(),
-            prediction_raw: raw,
-            prediction: cleaned,
-            extra_json: (turn_log.len() > 1)
-                .then(|| serde_json::json!({ "turns": turn_log }).to_string()),
-            error,
-            truncated,
-            stop_reason: stop.to_string(),
-            prompt_tokens,
-            output_tokens,
-            timings,
-            llama,
-            scores,
-        }))
-    }
-}
-
-fn score(metric: Metric, prediction: &str, reference: &str, error: Option<&str>) -> ScoreRecord {
-    let outcome = match error {
-        Some(e) => Outcome::Missing {
-            reason: format!("sample failed: {e}"),
-        },
-        None => metric.score(prediction, reference),
-    };
-    match outcome {
-        Outcome::Value {
-            value,
-            extracted,
-            flag,
-        } => ScoreRecord {
-            metric: metric.name().to_string(),
-            value: Some(value),
-            extracted,
-            flag,
-            missing_reason: None,
-            grader: mobench_metrics::GRADER.to_string(),
-        },
-        Outcome::Missing { reason } => ScoreRecord {
-            metric: metric.name().to_string(),
-            value: None,
-            extracted: None,
-            flag: None,
-            missing_reason: Some(reason),
-            grader: mobench_metrics::GRADER.to_string(),
-        },
-    }
 }
