@@ -39,7 +39,7 @@ impl Generator<'_> {
         budget: usize,
     ) -> Result<(String, bool), EngineError> {
         let (session, format, omit) = (&self.session, &self.format, &self.omit);
-        let build = |max_chars: Option<usize>| -> Result<(String, bool), EngineError> {
+        let build = |max_chars: Option<usize>| -> Result<String, EngineError> {
             let rendered = render(
                 task,
                 example,
@@ -57,12 +57,12 @@ impl Generator<'_> {
                 role: "user",
                 content: rendered.turns[turn].user.clone(),
             });
-            Ok((session.format(format, &messages)?, rendered.truncated))
+            session.format(format, &messages)
         };
-        let (full, _) = build(None)?;
+        let full = build(None)?;
         // A token covers at least one byte, apart from BOS and a space prefix after each special
-        // token (a handful in any chat template): short prompts
-        // surely fit without being tokenized here, which would double the tokenization cost.
+        // token (a handful in any chat template): short prompts surely fit without being
+        // tokenized here, which would double the tokenization cost.
         if full.len() + 32 <= budget || session.count_tokens(&full) <= budget {
             return Ok((full, false));
         }
@@ -79,7 +79,7 @@ impl Generator<'_> {
         let mut best: Option<String> = None;
         while lo < hi {
             let mid = (lo + hi).div_ceil(2);
-            let (text, _) = build(Some(mid))?;
+            let text = build(Some(mid))?;
             if session.count_tokens(&text) <= budget {
                 lo = mid;
                 best = Some(text);
@@ -90,7 +90,7 @@ impl Generator<'_> {
         match best {
             Some(text) => Ok((text, true)),
             None => {
-                let (empty, _) = build(Some(0))?;
+                let empty = build(Some(0))?;
                 if session.count_tokens(&empty) <= budget {
                     Ok((empty, true))
                 } else {
