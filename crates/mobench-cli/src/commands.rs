@@ -39,7 +39,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             input,
             json,
         } => score(&metric, &input, json),
-        Command::Inspect { model, json } => inspect(&model, json),
+        Command::Inspect { model, json } => inspect(&db, &model, json),
     }
 }
 
@@ -396,8 +396,11 @@ fn score(metric: &str, input: &PathBuf, json: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn inspect(model: &Path, json: bool) -> Result<ExitCode> {
-    let mut info = mobench_engine::model::inspect(model, None)?;
+fn inspect(db: &Path, model: &Path, json: bool) -> Result<ExitCode> {
+    // The database only caches the sha256 (large files take a while to hash); without one,
+    // inspecting still works.
+    let store = mobench_engine::open_store(db).ok();
+    let mut info = mobench_engine::model::inspect(model, store.as_ref())?;
     let loaded = mobench_engine::llm::load_model(model, 0)?;
     info.n_params = loaded.model.n_params();
     if json {

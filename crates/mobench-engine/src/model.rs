@@ -114,3 +114,36 @@ pub fn sha256_file(path: &Path) -> Result<String, EngineError> {
     mobench_tasks::fetch::sha256_file(path)
         .map_err(|e| file_err(path, format!("cannot be read: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_is_cached_by_path_size_and_mtime() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.gguf");
+        mobench_gen::write_gguf(&mobench_gen::ModelSpec::tiny(), &path).unwrap();
+        let store = Store::open_in_memory().unwrap();
+        let real = inspect(&path, Some(&store)).unwrap().sha256;
+        assert_eq!(real, sha256_file(&path).unwrap());
+
+        // A cached value is used while path, size and mtime are unchanged...
+        let meta = std::fs::metadata(&path).unwrap();
+        let key = std::fs::canonicalize(&path).unwrap().display().to_string();
+        store
+            .put_sha256(&key, meta.len(), mtime_ns(&meta), "cached")
+            .unwrap();
+        assert_eq!(inspect(&path, Some(&store)).unwrap().sha256, "cached");
+
+        // ...and not once the file changes.
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(later)
+            .unwrap();
+        assert_eq!(inspect(&path, Some(&store)).unwrap().sha256, real);
+    }
+}
