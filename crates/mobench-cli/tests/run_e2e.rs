@@ -614,3 +614,60 @@ fn inspect_describes_a_gguf_model() {
     let text = env.ok(&["inspect", path.to_str().unwrap()]).stdout;
     assert!(text.contains("llama") && text.contains(sha), "{text}");
 }
+
+#[test]
+fn compare_sets_runs_side_by_side_against_the_first() {
+    let env = Env::new();
+    let short = |max: &str| {
+        run_id(&env.json(&[
+            "run",
+            "--datasets",
+            "starter_qa,starter_mmlu",
+            "--max-tokens",
+            max,
+            "--json",
+        ]))
+    };
+    let (a, b) = (short("2"), short("6"));
+    let cmp = env.json(&["compare", &a.to_string(), &b.to_string(), "--json"]);
+    assert_eq!(cmp["baseline"], a);
+    let rows = cmp["rows"].as_array().unwrap();
+    let row = |dataset: &str, figure: &str| {
+        rows.iter()
+            .find(|r| r["dataset"] == dataset && r["figure"] == figure)
+            .unwrap_or_else(|| panic!("no {dataset}/{figure} row in {cmp}"))
+    };
+    // Quality per dataset, with the metric's direction.
+    let f1 = row("starter_qa", "f1");
+    assert_eq!(f1["higher_is_better"], true);
+    assert_eq!(f1["values"].as_array().unwrap().len(), 2);
+    assert!(row("starter_mmlu", "letter")["values"][1].is_number());
+    // Speed too; the baseline's delta to itself is zero, the other's is the difference.
+    let ttft = row("starter_qa", "ttft_ms");
+    assert_eq!(ttft["higher_is_better"], false);
+    let v: Vec<f64> = ttft["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    let d: Vec<f64> = ttft["delta_vs_baseline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    assert_eq!(d[0], 0.0);
+    assert!((d[1] - (v[1] - v[0])).abs() < 1e-9);
+
+    // The readable table names both runs and marks the baseline.
+    let text = env.ok(&["compare", &a.to_string(), &b.to_string()]).stdout;
+    assert!(text.contains(&format!("run {a}")) && text.contains(&format!("run {b}")));
+    assert!(text.contains(&format!("baseline: run {a}")), "{text}");
+
+    // One run is not a comparison; an unknown run is named.
+    env.run(&["compare", &a.to_string()]).assert_no_panic();
+    assert_eq!(env.run(&["compare", &a.to_string()]).code(), Some(2));
+    let missing = env.run(&["compare", &a.to_string(), "999"]).error_line();
+    assert!(missing.contains("no run with id 999"), "{missing}");
+}
