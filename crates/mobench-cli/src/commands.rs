@@ -352,9 +352,10 @@ fn score(metric: &str, input: &PathBuf, json: bool) -> Result<ExitCode> {
         }
         let pair: Pair = serde_json::from_str(line).map_err(|e| {
             anyhow!(
-                "{}: line {}: expected {{\"prediction\": ..., \"reference\": ...}}: {e}",
+                "{}: line {}: {} (expected {{\"prediction\": ..., \"reference\": ...}})",
                 input.display(),
-                i + 1
+                i + 1,
+                mobench_tasks::load::json_error_in_line(&e)
             )
         })?;
         match metric.score(&pair.prediction, &pair.reference) {

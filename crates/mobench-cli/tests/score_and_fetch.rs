@@ -110,7 +110,14 @@ fn score_rejects_unknown_metrics_and_malformed_lines() {
     );
     let out = env.run(&["score", "--metric", "f1", "--input", &bad, "--json"]);
     let line = out.error_line();
-    assert!(line.contains(&bad) && line.contains("line 3"), "{line}");
+    assert!(
+        line.contains(&bad) && line.contains("line 3: column 20"),
+        "{line}"
+    );
+    assert!(
+        !line.contains("line 1"),
+        "serde's per-line position is not shown: {line}"
+    );
     assert!(out.stdout.is_empty(), "no partial result: {out}");
 
     let missing_field = write_pairs(&env, "nofield.jsonl", &[r#"{"prediction": "a"}"#]);

@@ -172,7 +172,7 @@ fn parse_jsonl(def: &DatasetDef, path: &Path, bytes: &[u8]) -> Result<Vec<Exampl
             message,
         };
         let value: serde_json::Value =
-            serde_json::from_str(line).map_err(|e| malformed(format!("invalid JSON: {e}")))?;
+            serde_json::from_str(line).map_err(|e| malformed(json_error_in_line(&e)))?;
         let obj = value
             .as_object()
             .ok_or_else(|| malformed("expected a JSON object".into()))?;
@@ -214,6 +214,14 @@ fn parse_jsonl(def: &DatasetDef, path: &Path, bytes: &[u8]) -> Result<Vec<Exampl
 /// The 1-based line holding byte `offset`.
 fn line_of(bytes: &[u8], offset: usize) -> u64 {
     1 + bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+/// A JSON error inside one line of a JSON-lines file, as "column C: invalid JSON: what".
+/// serde's own text ends "at line 1 column C", which misleads when the file's line is 37.
+pub fn json_error_in_line(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let what = text.split(" at line ").next().unwrap_or(&text);
+    format!("column {}: invalid JSON: {what}", e.column())
 }
 
 fn example_from_fields(
@@ -386,7 +394,8 @@ mod tests {
         assert!(e.to_string().contains("missing column(s) turns"), "{e}");
         let e = parse(&d, Path::new("q.jsonl"), b"{\"question_id\": 1,\n").unwrap_err();
         assert!(
-            e.to_string().starts_with("q.jsonl: line 1: invalid JSON"),
+            e.to_string()
+                .starts_with("q.jsonl: line 1: column 18: invalid JSON: EOF while parsing"),
             "{e}"
         );
     }
