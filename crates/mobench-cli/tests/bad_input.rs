@@ -169,19 +169,7 @@ fn datasets_dir_with_mmlu(env: &Env, name: &str, bytes: &[u8]) -> PathBuf {
 }
 
 fn run_mmlu_from(env: &Env, dir: &Path) -> Out {
-    env.run(&[
-        "run",
-        "--suite",
-        "mobileaibench",
-        "--datasets",
-        "mmlu",
-        "--datasets-dir",
-        s(dir),
-        "--limit",
-        "1",
-        "--max-tokens",
-        "1",
-    ])
+    env.run_mmlu_from(dir, &["--limit", "1"])
 }
 
 fn shared_mmlu() -> Vec<u8> {

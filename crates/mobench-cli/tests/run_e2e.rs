@@ -549,20 +549,10 @@ fn a_long_article_is_truncated_to_fit_the_context() {
 fn export_neutralizes_cells_that_look_like_formulas() {
     let env = Env::new();
     let dir = fixture("datasets/formula");
-    let result = env.json(&[
-        "run",
-        "--suite",
-        "mobileaibench",
-        "--datasets",
-        "mmlu",
-        "--datasets-dir",
-        dir.to_str().unwrap(),
-        "--template",
-        "{prompt}",
-        "--max-tokens",
-        "1",
-        "--json",
-    ]);
+    let result = env
+        .run_mmlu_from(&dir, &["--template", "{prompt}", "--json"])
+        .assert_success()
+        .json();
     let id = run_id(&result);
     let samples = env.sample_rows(id);
     assert_eq!(samples.rows.len(), 2);

@@ -287,19 +287,9 @@ fn a_good_download_is_verified_and_kept() {
     assert_eq!(sha256_hex(&file), sha256_hex(&shared));
 
     // The downloaded copy runs.
-    let result = env.json(&[
-        "run",
-        "--suite",
-        "mobileaibench",
-        "--datasets",
-        "mmlu",
-        "--datasets-dir",
-        dir.to_str().unwrap(),
-        "--limit",
-        "1",
-        "--max-tokens",
-        "1",
-        "--json",
-    ]);
+    let result = env
+        .run_mmlu_from(&dir, &["--limit", "1", "--json"])
+        .assert_success()
+        .json();
     assert_eq!(result["status"], "completed");
 }

@@ -193,6 +193,24 @@ impl Env {
         self.ok(args).json()
     }
 
+    /// `run` of MobileAIBench's mmlu from `dir` (one-token answers), plus `extra` arguments.
+    pub fn run_mmlu_from(&self, dir: &Path, extra: &[&str]) -> Out {
+        let dir = dir.to_str().expect("UTF-8 path");
+        let mut args = vec![
+            "run",
+            "--suite",
+            "mobileaibench",
+            "--datasets",
+            "mmlu",
+            "--datasets-dir",
+            dir,
+            "--max-tokens",
+            "1",
+        ];
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+
     /// A one-dataset, one-token run of the built-in model: the cheapest completed run.
     pub fn quick_run(&self) -> Value {
         self.json(&[
