@@ -121,7 +121,7 @@ pub struct RunArgs {
     /// accuracy: the tasks' own limits; mobile: MobileAIBench's on-device 128 tokens
     #[arg(long, value_enum, default_value = "accuracy")]
     pub preset: PresetArg,
-    /// Raw prompt template with {system} and {prompt}, e.g. "{system} Instruct:{prompt}\nOutput:"
+    /// Raw prompt template with {system} and {prompt}, e.g. "{system} Instruct:{prompt}\nOutput:" (\n and \t are newline and tab)
     #[arg(long)]
     pub template: Option<String>,
     /// Leave the context passage out of QA prompts

@@ -73,7 +73,11 @@ fn resolve_run(args: &RunArgs) -> Result<RunRequest> {
                 seed: args.seed,
             },
         },
-        template: args.template.clone(),
+        // Shells pass `\n` literally; MobileAIBench's templates mean a newline.
+        template: args
+            .template
+            .as_ref()
+            .map(|t| t.replace("\\n", "\n").replace("\\t", "\t")),
         no_context: args.no_context,
     };
     inference.validate().map_err(|e| anyhow!(e))?;

@@ -356,6 +356,11 @@ fn prompts_use_the_chat_template_a_raw_template_or_plain_text() {
         assert!(p.contains("\nquestion: "), "{p:?}");
         assert!(p.ends_with("\nOutput:"), "{p:?}");
     }
+    // Typed in a shell, `\n` arrives as backslash and n: it means a newline all the same.
+    assert_eq!(
+        prompts(&["--template", r"{system} Instruct:{prompt}\nOutput:"]),
+        raw
+    );
 
     // A model without a template gets plain prompts.
     let plain_model = env.path().join("no-template.gguf");
