@@ -23,6 +23,8 @@ pub struct Cli {
 pub enum Command {
     /// Run a suite on a model (default: the starter suite on the built-in tiny model)
     Run(RunArgs),
+    /// Measure speed as llama.cpp's llama-bench does (pp/tg/pg tests), or sustained over minutes
+    Bench(BenchArgs),
     /// Finish an interrupted run without redoing finished samples
     Resume {
         run_id: i64,
@@ -47,9 +49,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Export runs as CSV or JSON (every run when none is named)
+    /// Export runs as CSV or JSON (every suite run when none is named; speed runs in llama-bench's fields)
     Export {
         run_ids: Vec<i64>,
+        /// Every speed run (when no run is named)
+        #[arg(long, conflicts_with = "samples")]
+        speed: bool,
+        /// The resource time series (one row per reading) instead of the figures
+        #[arg(long, conflicts_with = "samples")]
+        telemetry: bool,
         /// One row per sample instead of one per run and dataset
         #[arg(long)]
         samples: bool,
@@ -69,6 +77,11 @@ pub enum Command {
         metric: String,
         #[arg(long, value_name = "PAIRS.jsonl")]
         input: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// This device: identity, what llama.cpp uses on it, and one second of resource readings
+    Device {
         #[arg(long)]
         json: bool,
     },
@@ -136,9 +149,107 @@ pub struct RunArgs {
     /// Sampling seed (with --temperature)
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Resource sampling interval in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = 250)]
+    pub sample_interval: u32,
     /// Print one JSON object at the end; progress goes to stderr
     #[arg(long)]
     pub json: bool,
+}
+
+/// `mobench bench`: llama-bench's flags and defaults. Lists (comma-separated) sweep, one test
+/// per combination.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// GGUF model file (default: the built-in tiny model)
+    #[arg(short, long, value_name = "PATH")]
+    pub model: Option<PathBuf>,
+    /// Prompt lengths to process (pp tests)
+    #[arg(
+        short = 'p',
+        long = "n-prompt",
+        value_delimiter = ',',
+        default_value = "512"
+    )]
+    pub n_prompt: Vec<u32>,
+    /// Generation lengths (tg tests)
+    #[arg(
+        short = 'n',
+        long = "n-gen",
+        value_delimiter = ',',
+        default_value = "128"
+    )]
+    pub n_gen: Vec<u32>,
+    /// Prompt then generation, timed together, e.g. 512,128 (repeat for more)
+    #[arg(long = "pg", value_name = "PROMPT,GEN")]
+    pub pg: Vec<String>,
+    /// Fill the context to this depth before each test (untimed)
+    #[arg(
+        short = 'd',
+        long = "n-depth",
+        value_delimiter = ',',
+        default_value = "0"
+    )]
+    pub n_depth: Vec<u32>,
+    /// Timed repetitions per test
+    #[arg(short = 'r', long, default_value_t = 5)]
+    pub reps: u32,
+    /// CPU threads (default: physical cores)
+    #[arg(short = 't', long, value_delimiter = ',')]
+    pub threads: Vec<u32>,
+    /// Logical batch size
+    #[arg(short = 'b', long, value_delimiter = ',', default_value = "2048")]
+    pub batch: Vec<u32>,
+    /// Physical batch size
+    #[arg(long, value_delimiter = ',', default_value = "512")]
+    pub ubatch: Vec<u32>,
+    /// Layers on the GPU (-1 = all)
+    #[arg(
+        long = "gpu-layers",
+        visible_alias = "ngl",
+        value_delimiter = ',',
+        default_value = "-1",
+        allow_negative_numbers = true
+    )]
+    pub gpu_layers: Vec<i32>,
+    /// Flash attention
+    #[arg(long, value_enum, default_value = "auto")]
+    pub flash_attn: FlashAttnArg,
+    /// Seconds to cool down before each test
+    #[arg(long, default_value_t = 0, value_name = "SECONDS")]
+    pub delay: u32,
+    /// Skip the untimed warm-up run
+    #[arg(long)]
+    pub no_warmup: bool,
+    /// Generate in rounds for this many minutes and report the rate over time (throttling)
+    #[arg(long, value_name = "MINUTES", conflicts_with_all = ["pg"], allow_negative_numbers = true)]
+    pub sustained: Option<f64>,
+    /// Tokens per round in sustained mode
+    #[arg(long = "round", default_value_t = 128, value_name = "TOKENS")]
+    pub round_tokens: u32,
+    /// Resource sampling interval in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = 250)]
+    pub sample_interval: u32,
+    /// Output format on stdout (md: llama-bench's table)
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: BenchFormat,
+    /// Same as --format json
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
+pub enum FlashAttnArg {
+    Auto,
+    On,
+    Off,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
+pub enum BenchFormat {
+    Md,
+    Csv,
+    Json,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq)]

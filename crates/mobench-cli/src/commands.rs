@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use anyhow::{anyhow, bail, Context, Result};
 use mobench_engine::{CancelFlag, InferenceSettings, Preset, RunOutcome, RunRequest, Sampling};
 use mobench_metrics::{Metric, Outcome};
-use mobench_store::export::{runs_table, samples_table, RunExport};
-use mobench_store::{RunStatus, Store};
+use mobench_store::export::{runs_table, samples_table, RunExport, Table};
+use mobench_store::{RunRow, RunStatus, Store};
 use mobench_tasks::{fetch, Catalog, Selection};
 
 use crate::cli::{Cli, Command, DatasetsAction, ExportFormat, PresetArg, RunArgs};
@@ -20,19 +20,33 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command.unwrap_or(Command::Run(RunArgs {
         suite: "starter".into(),
         top_p: 1.0,
+        sample_interval: 250,
         ..Default::default()
     })) {
         Command::Run(args) => run(&db, args),
+        Command::Bench(args) => crate::speed::bench(&db, args, ctrl_c_cancels()),
         Command::Resume { run_id, json } => resume(&db, run_id, json),
         Command::Runs { json } => report::runs(&open(&db)?, json),
         Command::Show { run_id, json } => report::show(&open(&db)?, run_id, json),
         Command::Compare { run_ids, json } => report::compare(&open(&db)?, &run_ids, json),
         Command::Export {
             run_ids,
+            speed,
             samples,
+            telemetry,
             format,
             out,
-        } => export(&open(&db)?, &run_ids, samples, format, &out),
+        } => {
+            let store = open(&db)?;
+            let selected = select_runs(&store, &run_ids, speed)?;
+            let table = if telemetry {
+                telemetry_table(&store, &selected)?
+            } else {
+                export_table(&store, selected, samples, format)?
+            };
+            write_table(&table, format, &out)
+        }
+        Command::Device { json } => crate::device::device(json),
         Command::Datasets { action } => datasets(action),
         Command::Score {
             metric,
@@ -81,6 +95,8 @@ fn resolve_run(args: &RunArgs) -> Result<RunRequest> {
         no_context: args.no_context,
     };
     inference.validate().map_err(|e| anyhow!(e))?;
+    mobench_engine::settings::validate_sample_interval(Some(args.sample_interval))
+        .map_err(|e| anyhow!(e))?;
     if args.sample_seed.is_some() && args.limit.is_none() {
         bail!("--sample-seed picks --limit examples at random: give --limit too");
     }
@@ -102,6 +118,7 @@ fn resolve_run(args: &RunArgs) -> Result<RunRequest> {
             seed: args.sample_seed,
         },
         inference,
+        sample_interval_ms: Some(args.sample_interval),
     })
 }
 
@@ -145,22 +162,54 @@ fn finish(db: &Path, outcome: RunOutcome, json: bool) -> Result<ExitCode> {
     })
 }
 
-fn export(
+/// The runs named, or every run of one kind (suite, or speed with `--speed`).
+fn select_runs(store: &Store, run_ids: &[i64], speed: bool) -> Result<Vec<RunRow>> {
+    Ok(if run_ids.is_empty() {
+        let kind = if speed { "speed" } else { "suite" };
+        store
+            .runs()?
+            .into_iter()
+            .filter(|r| r.kind == kind)
+            .collect()
+    } else {
+        run_ids
+            .iter()
+            .map(|&id| store.run(id))
+            .collect::<Result<_, _>>()?
+    })
+}
+
+fn export_table(
     store: &Store,
-    run_ids: &[i64],
+    selected: Vec<RunRow>,
     samples: bool,
     format: ExportFormat,
-    out: &Path,
-) -> Result<ExitCode> {
-    let ids: Vec<i64> = if run_ids.is_empty() {
-        store.runs()?.iter().map(|r| r.id).collect()
+) -> Result<Table> {
+    if selected.iter().any(|r| r.kind == "speed") {
+        if samples {
+            bail!("--samples is for suite runs; a speed run's rows are its tests");
+        }
+        crate::speed::export_table(store, selected, format == ExportFormat::Json)
     } else {
-        run_ids.to_vec()
-    };
+        suite_table(store, selected, samples)
+    }
+}
+
+/// The resource time series of the runs, one row per reading.
+fn telemetry_table(store: &Store, selected: &[RunRow]) -> Result<Table> {
+    let mut series = Vec::new();
+    for run in selected {
+        series.push((run.id, store.readings(run.id)?));
+    }
+    Ok(mobench_store::resources::readings_table(&series))
+}
+
+fn suite_table(store: &Store, selected: Vec<RunRow>, samples: bool) -> Result<Table> {
     let mut runs = Vec::new();
-    for id in ids {
+    for run in selected {
+        let id = run.id;
         runs.push(RunExport {
-            run: store.run(id)?,
+            run,
             aggregates: store.aggregates(id)?,
             loads: store.loads(id)?,
             samples: if samples {
@@ -168,13 +217,17 @@ fn export(
             } else {
                 Vec::new()
             },
+            resources: store.resource_figures(id)?,
         });
     }
-    let table = if samples {
+    Ok(if samples {
         samples_table(&runs)
     } else {
         runs_table(&runs)
-    };
+    })
+}
+
+fn write_table(table: &Table, format: ExportFormat, out: &Path) -> Result<ExitCode> {
     // Written next to the target and renamed, so a failed export never leaves half a file.
     let tmp = out.with_extension("partial");
     let write = || -> std::io::Result<()> {

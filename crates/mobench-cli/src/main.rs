@@ -3,9 +3,11 @@
 
 mod cli;
 mod commands;
+mod device;
 mod paths;
 mod progress;
 mod report;
+mod speed;
 
 use std::process::ExitCode;
 

@@ -45,17 +45,22 @@ pub fn runs(store: &Store, json: bool) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{:>4}  {:<12} {:<28} {:<8} {:>9}  started",
-        "id", "status", "model", "quant", "samples"
+        "{:>4}  {:<6} {:<12} {:<28} {:<8} {:>9}  started",
+        "id", "kind", "status", "model", "quant", "samples"
     );
     for r in &runs {
         println!(
-            "{:>4}  {:<12} {:<28} {:<8} {:>9}  {}",
+            "{:>4}  {:<6} {:<12} {:<28} {:<8} {:>9}  {}",
             r.id,
+            r.kind,
             r.status.as_str(),
             truncate(&r.model.display_name(), 28),
             r.model.quantization.as_deref().unwrap_or("?"),
-            format!("{}/{}", r.samples_done, r.samples_total),
+            if r.kind == "speed" {
+                "-".to_string()
+            } else {
+                format!("{}/{}", r.samples_done, r.samples_total)
+            },
             r.started_at
         );
     }
@@ -104,6 +109,26 @@ fn fmt(v: Option<f64>, digits: usize) -> String {
 
 pub fn show(store: &Store, run_id: i64, json: bool) -> Result<ExitCode> {
     let run = store.run(run_id)?;
+    if run.kind == "speed" {
+        if !json {
+            println!(
+                "speed run {} · {} · {} ({}, {} params)",
+                run.id,
+                run.status.as_str(),
+                run.model.display_name(),
+                run.model.quantization.as_deref().unwrap_or("?"),
+                human_count(run.model.n_params),
+            );
+            if let Some(f) = &run.failure {
+                println!("reason: {f}");
+            }
+        }
+        crate::speed::show(store, &run, json)?;
+        if !json {
+            print_resources(store, run_id)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let aggregates = store.aggregates(run_id)?;
     let loads = store.loads(run_id)?;
     if json {
@@ -114,6 +139,7 @@ pub fn show(store: &Store, run_id: i64, json: bool) -> Result<ExitCode> {
         v["llama_version"] = json!(run.llama_version);
         v["loads"] = json!(loads);
         v["aggregates"] = aggregates_json(&aggregates);
+        v["resources"] = json!(store.resource_figures(run_id)?);
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
@@ -147,6 +173,7 @@ pub fn show(store: &Store, run_id: i64, json: bool) -> Result<ExitCode> {
     }
     if datasets.is_empty() {
         println!("no finished samples");
+        print_resources(store, run_id)?;
         return Ok(ExitCode::SUCCESS);
     }
     println!(
@@ -195,7 +222,31 @@ pub fn show(store: &Store, run_id: i64, json: bool) -> Result<ExitCode> {
     if truncated > 0.0 {
         println!("{truncated} prompt(s) were cut to fit the context (marked `truncated`)");
     }
+    print_resources(store, run_id)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The run's resource figures; a missing one is shown with its reason.
+fn print_resources(store: &Store, run_id: i64) -> Result<()> {
+    let figures = store.resource_figures(run_id)?;
+    if figures.is_empty() {
+        return Ok(());
+    }
+    println!(
+        "
+resources"
+    );
+    for f in &figures {
+        let value = match (f.value, &f.missing_reason) {
+            (Some(v), _) if f.figure.ends_with("_bytes") => {
+                format!("{:.1} MiB", v / (1024.0 * 1024.0))
+            }
+            (Some(v), _) => format!("{v:.3}"),
+            (None, reason) => format!("n/a ({})", reason.as_deref().unwrap_or("not measured")),
+        };
+        println!("  {:<32} {value}", f.figure);
+    }
+    Ok(())
 }
 
 /// Figures compared, with whether higher is better.
@@ -225,9 +276,22 @@ pub fn compare(store: &Store, run_ids: &[i64], json: bool) -> Result<ExitCode> {
     if run_ids.len() < 2 {
         bail!("compare needs at least two run ids");
     }
+    let selected: Vec<RunRow> = run_ids
+        .iter()
+        .map(|&id| store.run(id))
+        .collect::<Result<_, _>>()?;
+    match selected.iter().filter(|r| r.kind == "speed").count() {
+        0 => {}
+        n if n == selected.len() => {
+            crate::speed::compare(store, &selected, json)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => bail!("speed runs and suite runs measure different things: compare them separately"),
+    }
     let mut runs = Vec::new();
-    for id in run_ids {
-        runs.push((store.run(*id)?, store.aggregates(*id)?));
+    for run in selected {
+        let aggregates = store.aggregates(run.id)?;
+        runs.push((run, aggregates));
     }
     let mut datasets: Vec<String> = Vec::new();
     for (_, aggs) in &runs {

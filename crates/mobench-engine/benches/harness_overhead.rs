@@ -95,6 +95,7 @@ fn main() {
             threads: arg("--threads").unwrap_or(InferenceSettings::default().threads),
             ..Default::default()
         },
+        sample_interval_ms: None,
     };
     let mut sink = Windows {
         tokens: std::env::args().any(|a| a == "--tokens"),

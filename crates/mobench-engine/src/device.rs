@@ -1,36 +1,47 @@
-//! A short device summary stored with every run (the telemetry work extends it).
+//! The device a run ran on, stored once per run: the telemetry crate's identity of the hardware
+//! and OS, plus what this build of llama.cpp can use on it.
 
-use serde::Serialize;
+use mobench_telemetry::DeviceIdentity;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Serialize)]
+use crate::llm;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DeviceSummary {
-    pub os: String,
-    pub os_version: Option<String>,
-    pub arch: &'static str,
-    pub cpu_brand: Option<String>,
-    pub physical_cores: Option<usize>,
-    pub logical_cores: usize,
-    pub total_memory_bytes: u64,
-    pub host: Option<String>,
+    #[serde(flatten)]
+    pub identity: DeviceIdentity,
+    pub llama_cpp: LlamaBuild,
+}
+
+/// The llama.cpp compiled into this binary and the backends and CPU features it uses.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LlamaBuild {
+    pub bindings: String,
+    /// llama.cpp's system info: the CPU features ggml was compiled with (AVX2 = 1, ...).
+    pub system_info: String,
+    pub cpu_info: String,
+    pub gpu_info: String,
+    pub backends: String,
+    /// Features this CPU has that the build does not use (figures below the hardware's).
+    pub unused_cpu_features: Vec<String>,
 }
 
 pub fn summary() -> DeviceSummary {
-    let sys = sysinfo::System::new().ok().map(|mut sys| {
-        sys.refresh_memory();
-        sys.refresh_cpu_list(sysinfo::CpuRefreshKind::nothing());
-        sys
-    });
+    // ggml registers its devices with the backend; make sure it is up before asking.
+    let _ = llm::backend();
+    let (cpu_info, gpu_info, backends) = llm::backend_devices();
     DeviceSummary {
-        os: sysinfo::System::name().unwrap_or_else(|_| std::env::consts::OS.to_string()),
-        os_version: sysinfo::System::os_version().ok(),
-        arch: std::env::consts::ARCH,
-        cpu_brand: sys
-            .as_ref()
-            .and_then(|s| s.cpus().first().map(|c| c.brand().trim().to_string()))
-            .filter(|b| !b.is_empty()),
-        physical_cores: sysinfo::System::physical_core_count().ok(),
-        logical_cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        total_memory_bytes: sys.as_ref().map_or(0, |s| s.total_memory()),
-        host: sysinfo::System::host_name().ok(),
+        identity: mobench_telemetry::device_identity(),
+        llama_cpp: LlamaBuild {
+            bindings: format!("llama-cpp-2 {}", llm::LLAMA_CPP_2_VERSION),
+            system_info: llm::system_info(),
+            cpu_info,
+            gpu_info,
+            backends,
+            unused_cpu_features: llm::unused_cpu_features()
+                .into_iter()
+                .map(String::from)
+                .collect(),
+        },
     }
 }

@@ -41,7 +41,9 @@ pub enum Event {
         prompt: String,
     },
     /// A piece of generated text, as it is produced.
-    Token { text: String },
+    Token {
+        text: String,
+    },
     SampleFinished {
         dataset: String,
         row: usize,
@@ -55,6 +57,27 @@ pub enum Event {
         error: Option<String>,
         scores: Vec<ScoreBrief>,
     },
+    /// A speed run (`mobench bench`) began: its tests in order, or sustained mode.
+    BenchStarted {
+        run_id: i64,
+        model: String,
+        tests: Vec<String>,
+        sustained_minutes: Option<f64>,
+        /// CPU features the processor has and this build's ggml does not use.
+        unused_cpu_features: Vec<&'static str>,
+    },
+    BenchTestFinished {
+        index: usize,
+        total: usize,
+        name: String,
+        n_threads: u32,
+        avg_ts: f64,
+        stddev_ts: f64,
+        samples_ts: Vec<f64>,
+    },
+    SustainedRound(mobench_store::speed::RoundResult),
+    /// A resource reading, sent from the sampler thread as it is taken (for live charts).
+    Resource(mobench_telemetry::Reading),
     RunFinished {
         run_id: i64,
         status: mobench_store::RunStatus,

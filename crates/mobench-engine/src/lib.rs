@@ -1,6 +1,8 @@
 //! The MobileAIBench engine, free of any front end: model inspection, measured llama.cpp
 //! inference, the suite run pipeline with resume, and the events front ends render.
 
+pub mod bench;
+mod bench_run;
 pub mod device;
 pub mod error;
 pub mod events;
@@ -11,9 +13,12 @@ pub mod model;
 pub mod run;
 mod sample;
 pub mod settings;
+pub mod telemetry;
 
 use std::path::{Path, PathBuf};
 
+pub use bench::{BenchRequest, Sustained};
+pub use bench_run::run_bench;
 pub use error::EngineError;
 pub use events::{Control, Event, Sink};
 pub use run::{open_store, resume, run_suite, CancelFlag, RunOutcome};

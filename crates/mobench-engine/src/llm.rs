@@ -35,15 +35,97 @@ pub fn backend() -> Result<&'static LlamaBackend, EngineError> {
 
 /// llama.cpp's description of this build: version of the bindings and the CPU/GPU features compiled in.
 pub fn llama_build_info() -> String {
+    format!("llama-cpp-2 {} ({})", LLAMA_CPP_2_VERSION, system_info())
+}
+
+/// llama.cpp's `llama_print_system_info`: the CPU features ggml was compiled with.
+pub fn system_info() -> String {
     let sys = unsafe { std::ffi::CStr::from_ptr(llama_cpp_sys_2::llama_print_system_info()) };
-    format!(
-        "llama-cpp-2 {} ({})",
-        LLAMA_CPP_2_VERSION,
-        sys.to_string_lossy().trim()
-    )
+    sys.to_string_lossy().trim().to_string()
 }
 
 pub const LLAMA_CPP_2_VERSION: &str = "0.1.160";
+
+/// llama.cpp's own description of a loaded model (`llama_model_desc`, e.g. `llama ?B Q4_0`),
+/// which llama-bench reports as `model_type`; llama-cpp-2 does not wrap it.
+pub fn model_desc(model: &LlamaModel) -> String {
+    // SAFETY: `LlamaModel` is `#[repr(transparent)]` over `Ptr<llama_model>`, itself
+    // `#[repr(transparent)]` over `NonNull<llama_model>` (llama-cpp-2 =0.1.160, pinned exactly),
+    // so its bytes are the model pointer, valid while `model` is borrowed.
+    let raw: *const llama_cpp_sys_2::llama_model =
+        unsafe { *(model as *const LlamaModel).cast::<*const llama_cpp_sys_2::llama_model>() };
+    let mut buf = [0u8; 256];
+    let n = unsafe { llama_cpp_sys_2::llama_model_desc(raw, buf.as_mut_ptr().cast(), buf.len()) };
+    let n = usize::try_from(n).unwrap_or(0).min(buf.len() - 1);
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+/// llama-bench's `cpu_info`, `gpu_info` and `backends`: the descriptions of the CPU and GPU
+/// devices ggml registered, and the non-CPU backends compiled in ("CPU" when none).
+pub fn backend_devices() -> (String, String, String) {
+    use llama_cpp_sys_2 as sys;
+    let text = |p: *const std::os::raw::c_char| {
+        if p.is_null() {
+            String::new()
+        } else {
+            unsafe { std::ffi::CStr::from_ptr(p) }
+                .to_string_lossy()
+                .into_owned()
+        }
+    };
+    let (mut cpus, mut gpus) = (Vec::new(), Vec::new());
+    for i in 0..unsafe { sys::ggml_backend_dev_count() } {
+        let dev = unsafe { sys::ggml_backend_dev_get(i) };
+        let description = text(unsafe { sys::ggml_backend_dev_description(dev) });
+        match unsafe { sys::ggml_backend_dev_type(dev) } {
+            sys::GGML_BACKEND_DEVICE_TYPE_CPU | sys::GGML_BACKEND_DEVICE_TYPE_ACCEL => {
+                cpus.push(description)
+            }
+            sys::GGML_BACKEND_DEVICE_TYPE_GPU | sys::GGML_BACKEND_DEVICE_TYPE_IGPU => {
+                gpus.push(description)
+            }
+            _ => {}
+        }
+    }
+    let backends: Vec<String> = (0..unsafe { sys::ggml_backend_reg_count() })
+        .map(|i| text(unsafe { sys::ggml_backend_reg_name(sys::ggml_backend_reg_get(i)) }))
+        .filter(|name| name != "CPU")
+        .collect();
+    let backends = if backends.is_empty() {
+        "CPU".to_string()
+    } else {
+        backends.join(",")
+    };
+    (cpus.join(", "), gpus.join(", "), backends)
+}
+
+/// CPU features this processor has that the ggml in this binary was built without (x86 only:
+/// the ones that decide llama.cpp's speed). A non-empty list means figures below the hardware's.
+pub fn unused_cpu_features() -> Vec<&'static str> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let sys = system_info();
+        let built = |name: &str| sys.contains(&format!("{name} = 1"));
+        let mut missing = Vec::new();
+        if std::arch::is_x86_feature_detected!("avx2") && !built("AVX2") {
+            missing.push("AVX2");
+        }
+        if std::arch::is_x86_feature_detected!("fma") && !built("FMA") {
+            missing.push("FMA");
+        }
+        if std::arch::is_x86_feature_detected!("f16c") && !built("F16C") {
+            missing.push("F16C");
+        }
+        if std::arch::is_x86_feature_detected!("avx512f") && !built("AVX512") {
+            missing.push("AVX512");
+        }
+        missing
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        Vec::new()
+    }
+}
 
 pub struct LoadedModel {
     pub model: LlamaModel,
@@ -108,6 +190,8 @@ pub struct Message {
 
 pub struct Session<'m> {
     model: &'m LlamaModel,
+    /// Where the resource sampler reads which phase (prefill, decode) the work is in.
+    pub phase: mobench_telemetry::PhaseTracker,
     ctx: LlamaContext<'m>,
     batch: LlamaBatch<'static>,
     n_batch: usize,
@@ -162,6 +246,7 @@ impl<'m> Session<'m> {
         let n_batch = ctx.n_batch() as usize;
         Ok(Session {
             model,
+            phase: mobench_telemetry::PhaseTracker::new(),
             ctx,
             batch: LlamaBatch::new(n_batch.max(1), 1),
             n_batch,
@@ -230,6 +315,7 @@ impl<'m> Session<'m> {
         on_piece: &mut dyn FnMut(&str) -> bool,
     ) -> Result<Generation, EngineError> {
         let t_start = Instant::now();
+        self.phase.set_phase(mobench_telemetry::Phase::Prefill);
         let vocab = self.model.vocab();
         let tokens = vocab.tokenize(prompt.as_bytes(), true, true);
         let n_ctx = self.ctx.n_ctx() as usize;
@@ -285,6 +371,7 @@ impl<'m> Session<'m> {
             prefill += t0.elapsed();
         }
 
+        self.phase.set_phase(mobench_telemetry::Phase::Decode);
         let mut generation_decode = std::time::Duration::ZERO;
         let mut stamps: Vec<Instant> = Vec::with_capacity(max_tokens as usize);
         let mut bytes: Vec<u8> = Vec::new();

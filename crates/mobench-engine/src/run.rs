@@ -16,6 +16,8 @@ use crate::llm::{self, ContextSettings, PromptFormat, Session};
 use crate::model::{self, ModelInfo};
 use crate::sample::Generator;
 use crate::settings::RunRequest;
+use crate::telemetry::RunTelemetry;
+use mobench_telemetry::Phase;
 
 /// Set from anywhere (a Ctrl-C handler, a UI button) to stop a run after the token in flight.
 #[derive(Clone, Default)]
@@ -60,6 +62,11 @@ impl Emitter {
     /// A closed channel means nobody listens any more; the run goes on and is stored all the same.
     pub(crate) fn send(&self, event: Event) {
         let _ = self.tx.send(event);
+    }
+
+    /// A sender for other threads of the run (the resource sampler).
+    pub(crate) fn sender(&self) -> mpsc::Sender<Event> {
+        self.tx.clone()
     }
 
     pub(crate) fn token(&self, text: &str) {
@@ -111,7 +118,11 @@ pub fn resume(
 
 /// Runs `work` on a dedicated thread (llama.cpp contexts must stay on the thread that made
 /// them, and callers may be UI or async threads), forwarding its events to `sink` here.
-fn on_worker<F>(cancel: CancelFlag, sink: &mut dyn Sink, work: F) -> Result<RunOutcome, EngineError>
+pub(crate) fn on_worker<F>(
+    cancel: CancelFlag,
+    sink: &mut dyn Sink,
+    work: F,
+) -> Result<RunOutcome, EngineError>
 where
     F: FnOnce(&Emitter) -> Result<RunOutcome, EngineError> + Send + 'static,
 {
@@ -323,7 +334,14 @@ fn execute(
     plan: Vec<PlanItem>,
     resumed: bool,
 ) -> Result<RunOutcome, EngineError> {
-    let result = execute_inner(ctx, info, &plan, resumed);
+    let result = announce(ctx, info, &plan, resumed).and_then(|done_rows| {
+        // Sampling starts before the model loads: its first reading is the memory baseline.
+        let mut telemetry = RunTelemetry::start(ctx.request.sample_interval(), ctx.tx.sender());
+        let result = execute_inner(ctx, info, &plan, &done_rows, &mut telemetry);
+        let generated = ctx.store.generated_tokens(ctx.run_id)?;
+        telemetry.finish(ctx.store, ctx.run_id, generated)?;
+        result
+    });
     let (store, run_id, tx) = (&mut *ctx.store, ctx.run_id, ctx.tx);
     let (status, reason) = match &result {
         Ok(true) => (RunStatus::Completed, None),
@@ -351,16 +369,16 @@ fn execute(
     })
 }
 
-/// Returns Ok(true) when every planned sample is done, Ok(false) when cancelled.
-fn execute_inner(
+/// Tells the sink what the run covers and what is already done; returns the finished rows of
+/// each dataset.
+fn announce(
     ctx: &mut RunCtx,
-    info: &mut ModelInfo,
+    info: &ModelInfo,
     plan: &[PlanItem],
     resumed: bool,
-) -> Result<bool, EngineError> {
-    let (run_id, request, cancel, tx) = (ctx.run_id, ctx.request, ctx.cancel, ctx.tx);
+) -> Result<Vec<Vec<usize>>, EngineError> {
+    let (run_id, tx) = (ctx.run_id, ctx.tx);
     let store = &mut *ctx.store;
-    let s = &request.inference;
     let mut datasets = Vec::new();
     let mut done_rows = Vec::new();
     for p in plan {
@@ -374,7 +392,7 @@ fn execute_inner(
         done_rows.push(done);
     }
     let total: usize = plan.iter().map(|p| p.rows.len()).sum();
-    let mut done: usize = done_rows.iter().map(Vec::len).sum();
+    let done: usize = done_rows.iter().map(Vec::len).sum();
     tx.send(Event::RunStarted {
         run_id,
         model: info
@@ -386,13 +404,30 @@ fn execute_inner(
         already_done: done,
         datasets,
     });
+    Ok(done_rows)
+}
+
+/// Returns Ok(true) when every planned sample is done, Ok(false) when cancelled.
+fn execute_inner(
+    ctx: &mut RunCtx,
+    info: &mut ModelInfo,
+    plan: &[PlanItem],
+    done_rows: &[Vec<usize>],
+    telemetry: &mut RunTelemetry,
+) -> Result<bool, EngineError> {
+    let (run_id, request, cancel, tx) = (ctx.run_id, ctx.request, ctx.cancel, ctx.tx);
+    let store = &mut *ctx.store;
+    let s = &request.inference;
+    let total: usize = plan.iter().map(|p| p.rows.len()).sum();
+    let mut done: usize = done_rows.iter().map(Vec::len).sum();
     if done == total {
         return Ok(true);
     }
 
+    telemetry.set_phase(Phase::Loading);
     let (model, cold_ms) = load_measured(&info.path, s.gpu_layers)?;
     let n_ctx = s.n_ctx.min(model.n_ctx_train().max(64));
-    let session = Session::new(
+    let mut session = Session::new(
         &model,
         ContextSettings {
             n_ctx,
@@ -400,6 +435,8 @@ fn execute_inner(
             threads: s.threads,
         },
     )?;
+    telemetry.set_phase(Phase::Idle);
+    session.phase = telemetry.tracker().clone();
     info.n_params = model.n_params();
     store.upsert_model(&info.to_record())?;
     for (cold, ms) in cold_ms {
@@ -437,7 +474,7 @@ fn execute_inner(
             Vec::new()
         },
     };
-    for (p, finished) in plan.iter().zip(&done_rows) {
+    for (p, finished) in plan.iter().zip(done_rows) {
         let metrics: Vec<Metric> = p
             .metrics
             .iter()
@@ -455,11 +492,14 @@ fn execute_inner(
                 run_id,
                 reason: format!("{} has no row {row}", p.def.name),
             })?;
-            let sample = generator.run_sample(p, example, &metrics, max_tokens, cancel, tx)?;
-            let Some(record) = sample else {
+            telemetry.tracker().set(Phase::Idle, Some(done as u64));
+            let sample = generator.run_sample(p, example, &metrics, max_tokens, cancel, tx);
+            telemetry.set_phase(Phase::Idle);
+            let Some(record) = sample? else {
                 return Ok(false);
             };
             store.insert_sample(run_id, &record)?;
+            telemetry.flush(store, run_id)?;
             done += 1;
             tx.send(Event::SampleFinished {
                 dataset: p.def.name.clone(),

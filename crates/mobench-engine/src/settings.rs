@@ -128,6 +128,32 @@ pub struct RunRequest {
     pub datasets_dir: Option<PathBuf>,
     pub selection: Selection,
     pub inference: InferenceSettings,
+    /// Resource sampling interval (default 250 ms). Runs stored before telemetry have none.
+    #[serde(default)]
+    pub sample_interval_ms: Option<u32>,
+}
+
+impl RunRequest {
+    pub fn sample_interval(&self) -> std::time::Duration {
+        sample_interval(self.sample_interval_ms)
+    }
+}
+
+/// The sampling interval asked for, or the default.
+pub fn sample_interval(ms: Option<u32>) -> std::time::Duration {
+    ms.map_or(crate::telemetry::DEFAULT_INTERVAL, |ms| {
+        std::time::Duration::from_millis(ms.into())
+    })
+}
+
+/// Below 10 ms the sampler would cost more than it measures; above a minute a run has no series.
+pub fn validate_sample_interval(ms: Option<u32>) -> Result<(), String> {
+    match ms {
+        Some(ms) if !(10..=60_000).contains(&ms) => Err(format!(
+            "--sample-interval {ms}: choose between 10 and 60000 ms"
+        )),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]

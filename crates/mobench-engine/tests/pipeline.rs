@@ -38,6 +38,7 @@ fn request(model: PathBuf, datasets: &[&str], limit: usize, max_tokens: u32) -> 
             threads: 2,
             ..Default::default()
         },
+        sample_interval_ms: None,
     }
 }
 
@@ -276,4 +277,67 @@ fn token_events_go_only_to_sinks_that_want_them() {
         .filter(|e| matches!(e, Event::SampleFinished { .. }))
         .count();
     assert_eq!(finished, 2);
+}
+
+#[test]
+fn resources_are_sampled_through_the_run_streamed_and_summarised() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path(), true);
+    let db = dir.path().join("runs.sqlite");
+    let mut req = request(model, &["starter_qa", "starter_summarization"], 3, 48);
+    req.inference.threads = 1;
+    req.sample_interval_ms = Some(10);
+    let mut events = Vec::new();
+    let outcome = run_suite(&db, req, CancelFlag::default(), &mut |e: &Event| {
+        events.push(e.clone());
+        Control::Continue
+    })
+    .unwrap();
+    assert_eq!(outcome.status, RunStatus::Completed);
+    assert!(
+        matches!(events.first(), Some(Event::RunStarted { .. })),
+        "the run is announced before its first reading"
+    );
+    let live = events
+        .iter()
+        .filter(|e| matches!(e, Event::Resource(_)))
+        .count();
+
+    let store = Store::open(&db).unwrap();
+    let readings = store.readings(outcome.run_id).unwrap();
+    assert_eq!(
+        live,
+        readings.len(),
+        "every stored reading was also streamed"
+    );
+    assert!(readings.len() >= 3, "{} readings", readings.len());
+    assert_eq!(
+        readings[0].phase,
+        mobench_telemetry::Phase::Idle,
+        "baseline first"
+    );
+    assert!(
+        readings
+            .iter()
+            .any(|r| r.phase == mobench_telemetry::Phase::Decode && r.sample_index.is_some()),
+        "decode readings tagged with their sample: {readings:?}"
+    );
+    let figure = |name: &str| {
+        store
+            .resource_figures(outcome.run_id)
+            .unwrap()
+            .into_iter()
+            .find(|f| f.figure == name)
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+    let peak = figure("peak_memory_bytes").value.unwrap();
+    let baseline = figure("baseline_memory_bytes").value.unwrap();
+    assert!(peak > baseline, "peak {peak} > baseline {baseline}");
+    assert!(figure("cpu_mean_pct").value.unwrap() > 0.0);
+    assert_eq!(figure("readings").value, Some(readings.len() as f64));
+    let battery = figure("battery_drain_pct_per_hour");
+    assert!(
+        battery.value.is_some() || battery.missing_reason.is_some_and(|r| !r.is_empty()),
+        "a value or a reason, never a silent zero"
+    );
 }

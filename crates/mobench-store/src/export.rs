@@ -4,6 +4,7 @@
 use std::io::Write;
 
 use crate::records::{RunRow, SampleRow};
+use crate::resources::ResourceFigure;
 use crate::{AggregateRow, LoadRow, TIMING_FIGURES};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -12,6 +13,8 @@ pub enum Cell {
     Num(Option<f64>),
     Int(i64),
     Bool(bool),
+    /// A JSON value (a list of samples): itself in JSON, its JSON text in CSV.
+    Json(serde_json::Value),
 }
 
 impl From<&str> for Cell {
@@ -62,6 +65,7 @@ impl Table {
                     Cell::Num(None) => String::new(),
                     Cell::Int(i) => i.to_string(),
                     Cell::Bool(b) => b.to_string(),
+                    Cell::Json(v) => v.to_string(),
                 })
                 .collect();
             w.write_record(&cells).map_err(map)?;
@@ -83,6 +87,7 @@ impl Table {
                                 .map_or(serde_json::Value::Null, serde_json::Value::Number),
                             Cell::Int(i) => (*i).into(),
                             Cell::Bool(b) => (*b).into(),
+                            Cell::Json(v) => v.clone(),
                         };
                         obj.insert(col.clone(), v);
                     }
@@ -107,6 +112,7 @@ pub struct RunExport {
     pub aggregates: Vec<AggregateRow>,
     pub loads: Vec<LoadRow>,
     pub samples: Vec<SampleRow>,
+    pub resources: Vec<ResourceFigure>,
 }
 
 fn metric_names<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
@@ -172,6 +178,14 @@ pub fn runs_table(runs: &[RunExport]) -> Table {
         }
     }
     columns.push("grader".into());
+    // Resource figures are the run's, repeated on each of its dataset rows; why some are
+    // missing (no battery, no thermal zones) is said once per row.
+    let resource_figures = metric_names(
+        runs.iter()
+            .flat_map(|r| r.resources.iter().map(|f| f.figure.as_str())),
+    );
+    columns.extend(resource_figures.iter().cloned());
+    columns.push("resources_missing".into());
     let mut rows = Vec::new();
     for r in runs {
         let cold = r.loads.iter().find(|l| l.cold).map(|l| l.model_load_ms);
@@ -212,10 +226,33 @@ pub fn runs_table(runs: &[RunExport]) -> Table {
                 }
             }
             row.push(grader.into());
+            for f in &resource_figures {
+                let value = r.resources.iter().find(|x| &x.figure == f);
+                row.push(Cell::Num(value.and_then(|x| x.value)));
+            }
+            row.push(Cell::Text(missing_reasons(&r.resources)));
             rows.push(row);
         }
     }
     Table { columns, rows }
+}
+
+/// Each distinct reason once, with the figures it explains: "a, b: no battery; c: no zones".
+fn missing_reasons(figures: &[ResourceFigure]) -> String {
+    let mut by_reason: Vec<(&str, Vec<&str>)> = Vec::new();
+    for f in figures {
+        if let Some(reason) = f.missing_reason.as_deref() {
+            match by_reason.iter_mut().find(|(r, _)| *r == reason) {
+                Some((_, names)) => names.push(&f.figure),
+                None => by_reason.push((reason, vec![&f.figure])),
+            }
+        }
+    }
+    by_reason
+        .iter()
+        .map(|(reason, names)| format!("{}: {reason}", names.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// One row per sample, one column per metric (plus what the grader extracted).

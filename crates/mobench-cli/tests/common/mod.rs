@@ -154,7 +154,10 @@ impl Env {
     /// where llama.cpp's OpenMP threads spinning on oversubscribed cores make runs crawl.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut args: Vec<&str> = args.to_vec();
-        if args.first() == Some(&"run") && !args.contains(&"--threads") {
+        if matches!(args.first(), Some(&"run" | &"bench"))
+            && !args.contains(&"--threads")
+            && !args.contains(&"-t")
+        {
             args.splice(1..1, ["--threads", "1"]);
         }
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_mobench"));
@@ -253,7 +256,52 @@ impl Env {
 }
 
 /// Waits for `child` with a time limit, collecting its output.
-pub fn wait_out(mut child: Child, limit: Duration) -> Out {
+pub fn wait_out(child: Child, limit: Duration) -> Out {
+    collect(child, |child| {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = child.try_wait().expect("wait for mobench") {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("mobench did not finish within {limit:?}");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    })
+}
+
+/// Waits for `child` with `wait4`, which also returns the kernel's resource accounting of that
+/// one process (its peak resident set, `ru_maxrss`, in KiB).
+pub fn wait_for_rusage(child: Child) -> (Out, libc::rusage) {
+    use std::os::unix::process::ExitStatusExt;
+    // SAFETY: rusage is plain old data; zero is a valid value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let out = collect(child, |child| {
+        let pid = child.id() as libc::pid_t;
+        let deadline = Instant::now() + COMMAND_TIMEOUT;
+        loop {
+            let mut status = 0;
+            // SAFETY: valid pointers to locals; the pid is our own unreaped child.
+            let r = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+            assert!(r >= 0, "wait4: {}", std::io::Error::last_os_error());
+            if r == pid {
+                return std::process::ExitStatus::from_raw(status);
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("mobench did not finish within {COMMAND_TIMEOUT:?}");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    });
+    (out, usage)
+}
+
+/// Reads the child's output on two threads (so neither pipe fills up) while `wait` waits.
+fn collect(mut child: Child, wait: impl FnOnce(&mut Child) -> ExitStatus) -> Out {
     let mut stdout = child.stdout.take().expect("piped stdout");
     let mut stderr = child.stderr.take().expect("piped stderr");
     let out_reader = std::thread::spawn(move || {
@@ -266,18 +314,7 @@ pub fn wait_out(mut child: Child, limit: Duration) -> Out {
         let _ = stderr.read_to_end(&mut s);
         s
     });
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for mobench") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("mobench did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let status = wait(&mut child);
     Out {
         status,
         stdout: String::from_utf8_lossy(&out_reader.join().unwrap()).into_owned(),

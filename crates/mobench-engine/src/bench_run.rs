@@ -1,0 +1,274 @@
+//! The speed-run pipeline (`mobench bench`): checks everything before loading the model, then
+//! runs the tests (or sustained rounds) on the inference worker, storing each result as it ends.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use llama_cpp_2::model::LlamaModel;
+use mobench_store::speed::{BenchTest, RoundResult};
+use mobench_store::{NewLoad, NewRun, RunStatus, Store};
+
+use crate::bench::{self, BenchRequest};
+use crate::error::EngineError;
+use crate::events::{Event, Sink};
+use crate::llm;
+use crate::model;
+use crate::run::{on_worker, CancelFlag, Emitter, RunOutcome};
+use crate::telemetry::RunTelemetry;
+use mobench_telemetry::Phase;
+
+/// Runs a speed benchmark and stores it as a run of kind `speed`. Bad input (counts, threads,
+/// context, an unreadable model) fails before anything is loaded or written.
+pub fn run_bench(
+    db: &Path,
+    request: BenchRequest,
+    cancel: CancelFlag,
+    sink: &mut dyn Sink,
+) -> Result<RunOutcome, EngineError> {
+    let info = model::inspect(&request.model, None)?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    request
+        .validate(info.n_ctx_train, cores)
+        .map_err(EngineError::Settings)?;
+    let db = db.to_path_buf();
+    on_worker(cancel.clone(), sink, move |tx| {
+        let mut store = crate::run::open_store(&db)?;
+        execute(&mut store, &request, &cancel, tx)
+    })
+}
+
+fn execute(
+    store: &mut Store,
+    request: &BenchRequest,
+    cancel: &CancelFlag,
+    tx: &Emitter,
+) -> Result<RunOutcome, EngineError> {
+    let mut info = model::inspect(&request.model, Some(store))?;
+    let tests = request.tests();
+    let first_layers = tests.first().map_or(-1, |t| t.n_gpu_layers);
+    // Sampling starts before the load, so the first reading is the memory baseline; the run is
+    // created once llama.cpp accepted the model, and the readings so far are stored then.
+    let mut telemetry = RunTelemetry::start(
+        crate::settings::sample_interval(request.sample_interval_ms),
+        tx.sender(),
+    );
+    telemetry.set_phase(Phase::Loading);
+    let loaded = llm::load_model(&request.model, gpu_layers(first_layers))?;
+    telemetry.set_phase(Phase::Idle);
+    info.n_params = loaded.model.n_params();
+    let model_id = store.upsert_model(&info.to_record())?;
+    let settings_json =
+        serde_json::to_string(request).map_err(|e| EngineError::Settings(e.to_string()))?;
+    let run_id = store.create_run(
+        &NewRun {
+            kind: "speed".into(),
+            model_id,
+            settings_json,
+            app_version: env!("CARGO_PKG_VERSION").into(),
+            llama_version: llm::llama_build_info(),
+            device_json: serde_json::to_string(&crate::device::summary()).unwrap_or_default(),
+        },
+        &[],
+    )?;
+    store.record_load(
+        run_id,
+        &NewLoad {
+            cold: true,
+            model_load_ms: loaded.load_ms,
+            context_ms: 0.0,
+            n_ctx: 0,
+        },
+    )?;
+    tx.send(Event::BenchStarted {
+        run_id,
+        model: info
+            .name
+            .clone()
+            .unwrap_or_else(|| info.path.display().to_string()),
+        tests: tests.iter().map(BenchTest::name).collect(),
+        sustained_minutes: request.sustained.map(|s| s.minutes),
+        unused_cpu_features: llm::unused_cpu_features(),
+    });
+    let mut progress = Progress::default();
+    let mut work = Work {
+        store,
+        run_id,
+        request,
+        cancel,
+        tx,
+        telemetry: &mut telemetry,
+        progress: &mut progress,
+    };
+    let result = work
+        .telemetry
+        .flush(work.store, run_id)
+        .and_then(|()| match request.sustained {
+            Some(s) => work.sustained(&loaded.model, s),
+            None => work.tests_in_turn(loaded.model, &tests),
+        });
+    telemetry.finish(store, run_id, progress.generated_tokens)?;
+    let (status, reason) = match &result {
+        Ok(true) => (RunStatus::Completed, None),
+        Ok(false) => (
+            RunStatus::Interrupted,
+            Some("cancelled by the user".to_string()),
+        ),
+        Err(e) => (RunStatus::Failed, Some(e.to_string())),
+    };
+    store.set_status(run_id, status, reason.as_deref())?;
+    tx.send(Event::RunFinished {
+        run_id,
+        status,
+        reason: reason.clone(),
+    });
+    result?;
+    Ok(RunOutcome {
+        run_id,
+        status,
+        reason,
+        samples_done: progress.done,
+        // a sustained run has as many rounds as fit its minutes
+        samples_total: if request.sustained.is_some() {
+            progress.done
+        } else {
+            tests.len()
+        },
+    })
+}
+
+/// llama-bench's -1 means every layer.
+fn gpu_layers(n: i32) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Tests or rounds finished so far, and the tokens they generated (for per-token figures).
+#[derive(Default)]
+struct Progress {
+    done: usize,
+    generated_tokens: u64,
+}
+
+/// What the stages of a speed run share.
+struct Work<'a> {
+    store: &'a mut Store,
+    run_id: i64,
+    request: &'a BenchRequest,
+    cancel: &'a CancelFlag,
+    tx: &'a Emitter,
+    telemetry: &'a mut RunTelemetry,
+    progress: &'a mut Progress,
+}
+
+impl Work<'_> {
+    /// Returns Ok(true) when every test ran, Ok(false) when cancelled.
+    fn tests_in_turn(
+        &mut self,
+        mut model: LlamaModel,
+        tests: &[BenchTest],
+    ) -> Result<bool, EngineError> {
+        let mut loaded_layers = tests.first().map_or(-1, |t| t.n_gpu_layers);
+        let mut meta = bench::model_meta(&model);
+        for (i, test) in tests.iter().enumerate() {
+            if test.n_gpu_layers != loaded_layers {
+                // Like llama-bench: the model is reloaded only when its own parameters change.
+                drop(model);
+                self.telemetry.set_phase(Phase::Loading);
+                model = llm::load_model(&self.request.model, gpu_layers(test.n_gpu_layers))?.model;
+                self.telemetry.set_phase(Phase::Idle);
+                loaded_layers = test.n_gpu_layers;
+                meta = bench::model_meta(&model);
+            }
+            if !cool_down(self.request.delay_s, self.cancel) {
+                return Ok(false);
+            }
+            self.telemetry.tracker().set(Phase::Idle, Some(i as u64));
+            let cancel = self.cancel;
+            let result = bench::run_test(
+                &model,
+                test,
+                self.request.reps,
+                self.request.warmup,
+                self.telemetry.tracker(),
+                &|| cancel.is_cancelled(),
+            );
+            self.telemetry.set_phase(Phase::Idle);
+            let Some(result) = result? else {
+                return Ok(false);
+            };
+            self.store
+                .insert_speed_result(self.run_id, i, &result, &meta)?;
+            self.telemetry.flush(self.store, self.run_id)?;
+            self.progress.done += 1;
+            self.progress.generated_tokens += u64::from(test.n_gen) * u64::from(self.request.reps);
+            self.tx.send(Event::BenchTestFinished {
+                index: i,
+                total: tests.len(),
+                name: test.name(),
+                n_threads: test.n_threads,
+                avg_ts: result.avg_ts(),
+                stddev_ts: result.stddev_ts(),
+                samples_ts: result.samples_ts(),
+            });
+        }
+        Ok(true)
+    }
+
+    /// Rounds of `round_tokens` from an empty context until the time is up; each round is
+    /// stored with the device's thermal state and CPU at its end.
+    fn sustained(&mut self, model: &LlamaModel, s: bench::Sustained) -> Result<bool, EngineError> {
+        let r = self.request;
+        let test = BenchTest {
+            n_prompt: 0,
+            n_gen: s.round_tokens,
+            n_depth: 0,
+            n_threads: r.threads[0],
+            n_batch: r.n_batch[0],
+            n_ubatch: r.n_ubatch[0],
+            n_gpu_layers: r.gpu_layers[0],
+            flash_attn: r.flash_attn,
+        };
+        let cancel = self.cancel;
+        let tracker = self.telemetry.tracker().clone();
+        bench::run_sustained(
+            model,
+            &test,
+            s.minutes,
+            &tracker,
+            &|| cancel.is_cancelled(),
+            &mut |round, elapsed_ms, duration_ns| {
+                let now = self.telemetry.latest();
+                let round = RoundResult {
+                    round,
+                    elapsed_ms,
+                    tokens: s.round_tokens,
+                    duration_ns,
+                    tokens_per_s: f64::from(s.round_tokens) * 1e9 / duration_ns.max(1) as f64,
+                    thermal_state: now
+                        .as_ref()
+                        .and_then(|r| r.thermal_state)
+                        .map(|t| t.as_str().to_string()),
+                    temperature_c: now.as_ref().and_then(|r| r.temperature_c),
+                    cpu_pct: now.as_ref().and_then(|r| r.process_cpu_pct),
+                };
+                self.store.insert_speed_round(self.run_id, &round)?;
+                self.telemetry.flush(self.store, self.run_id)?;
+                self.progress.done = round.round as usize + 1;
+                self.progress.generated_tokens += u64::from(s.round_tokens);
+                self.tx.send(Event::SustainedRound(round));
+                Ok(())
+            },
+        )
+    }
+}
+
+/// Sleeps `seconds` before a test so the device cools down; false when cancelled meanwhile.
+fn cool_down(seconds: u32, cancel: &CancelFlag) -> bool {
+    let until = Instant::now() + Duration::from_secs(seconds.into());
+    while Instant::now() < until {
+        if cancel.is_cancelled() {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50).min(until - Instant::now()));
+    }
+    !cancel.is_cancelled()
+}
