@@ -226,25 +226,31 @@ pub fn show(store: &Store, run_id: i64, json: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The run's resource figures; a missing one is shown with its reason.
+/// The run's resource figures; those missing are listed under each reason, once.
 fn print_resources(store: &Store, run_id: i64) -> Result<()> {
     let figures = store.resource_figures(run_id)?;
     if figures.is_empty() {
         return Ok(());
     }
-    println!(
-        "
-resources"
-    );
+    println!("\nresources");
+    let mut missing: Vec<(&str, Vec<&str>)> = Vec::new();
     for f in &figures {
-        let value = match (f.value, &f.missing_reason) {
+        match (f.value, f.missing_reason.as_deref()) {
             (Some(v), _) if f.figure.ends_with("_bytes") => {
-                format!("{:.1} MiB", v / (1024.0 * 1024.0))
+                println!("  {:<30} {:.1} MiB", f.figure, v / (1024.0 * 1024.0))
             }
-            (Some(v), _) => format!("{v:.3}"),
-            (None, reason) => format!("n/a ({})", reason.as_deref().unwrap_or("not measured")),
-        };
-        println!("  {:<32} {value}", f.figure);
+            (Some(v), _) => println!("  {:<30} {v:.3}", f.figure),
+            (None, reason) => {
+                let reason = reason.unwrap_or("not measured");
+                match missing.iter_mut().find(|(r, _)| *r == reason) {
+                    Some((_, names)) => names.push(&f.figure),
+                    None => missing.push((reason, vec![&f.figure])),
+                }
+            }
+        }
+    }
+    for (reason, names) in missing {
+        println!("  n/a: {}\n       ({reason})", names.join(", "));
     }
     Ok(())
 }

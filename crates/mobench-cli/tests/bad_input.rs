@@ -275,6 +275,32 @@ fn unknown_names_list_the_valid_ones() {
 }
 
 #[test]
+fn a_sampling_interval_out_of_range_is_refused_before_the_run() {
+    let (env, before) = seeded();
+    for interval in ["5", "600000"] {
+        let line = env
+            .run(&[
+                "run",
+                "--datasets",
+                "starter_mmlu",
+                "--sample-interval",
+                interval,
+            ])
+            .error_line();
+        assert_mentions(
+            &line,
+            &[&format!("--sample-interval {interval}"), "10 and 60000"],
+        );
+        assert_unchanged(&env, &before);
+        let line = env
+            .run(&["bench", "-p", "8", "-n", "0", "--sample-interval", interval])
+            .error_line();
+        assert_mentions(&line, &[&format!("--sample-interval {interval}")]);
+        assert_unchanged(&env, &before);
+    }
+}
+
+#[test]
 fn an_unwritable_database_path_is_an_error() {
     let env = Env::new();
     // The parent "folder" is a regular file, so nothing can be created there (even as root).

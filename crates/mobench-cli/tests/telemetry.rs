@@ -1,10 +1,7 @@
 //! Resource telemetry of a real run, end to end: a `mobench run` of a generated 100M-parameter
 //! model, sampled every 10 ms. The readings cover every phase, the memory figures agree with the
 //! kernel's own accounting of the process (wait4's ru_maxrss), and the figures reach `show`,
-//! `export` and `export --telemetry`.
-//!
-//! One test in its own binary: the child's rusage is read with wait4, which must not race with
-//! other tests reaping children.
+//! `export` and `export --telemetry`. And `mobench device`.
 
 mod common;
 
@@ -117,4 +114,43 @@ fn a_run_is_sampled_through_every_phase_and_its_peak_memory_matches_the_kernels(
     let readings = figure(&show, "readings").unwrap();
     assert_eq!(series.rows.len() as f64, readings);
     assert!(series.rows.iter().any(|r| r["phase"] == "loading"));
+}
+
+#[test]
+fn device_prints_identity_llama_cpp_features_and_a_reading_or_reasons() {
+    let env = Env::new();
+    let v = env.json(&["device", "--json"]);
+    let device = &v["device"];
+    assert!(device["logical_cores"].as_u64().unwrap() >= 1, "{v}");
+    assert!(!device["os"].as_str().unwrap().is_empty());
+    assert!(device["llama_cpp"]["system_info"]
+        .as_str()
+        .unwrap()
+        .contains("CPU"));
+    assert_eq!(device["llama_cpp"]["backends"], "CPU");
+    // Every identity field is either present or listed with its reason.
+    for field in ["device_model", "gpu", "performance_cores"] {
+        let listed =
+            device["unavailable"].as_array().unwrap().iter().any(|m| {
+                m["field"] == field && m["reason"].as_str().is_some_and(|r| !r.is_empty())
+            });
+        assert!(!device[field].is_null() || listed, "{field}: {device}");
+    }
+    let reading = &v["reading"];
+    assert!(reading["rss_bytes"].as_u64().unwrap() > 0);
+    assert!(
+        reading["process_cpu_pct"].is_number(),
+        "CPU over the one second"
+    );
+    for sensor in v["sensors"].as_array().unwrap() {
+        assert!(
+            sensor["available"] == true || sensor["reason"].as_str().is_some_and(|r| !r.is_empty()),
+            "a missing sensor says why: {sensor}"
+        );
+    }
+    let text = env.ok(&["device"]).stdout;
+    assert!(
+        text.contains("over one second:") && text.contains("battery"),
+        "{text}"
+    );
 }

@@ -48,18 +48,10 @@ impl Stats {
     }
 }
 
-/// Percentile of sorted values with linear interpolation between closest ranks (NumPy's default).
+/// Percentile of sorted values, NumPy's default linear interpolation (one implementation for
+/// the whole product: the telemetry crate's); NaN for no values.
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {
-    match sorted.len() {
-        0 => f64::NAN,
-        1 => sorted[0],
-        n => {
-            let rank = p / 100.0 * (n - 1) as f64;
-            let lo = rank.floor() as usize;
-            let hi = rank.ceil() as usize;
-            sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo as f64)
-        }
-    }
+    mobench_telemetry::percentile(sorted, p).unwrap_or(f64::NAN)
 }
 
 pub(crate) fn compute(datasets: &[RunDatasetRow], samples: &[SampleRow]) -> Vec<Computed> {
