@@ -6,14 +6,14 @@ use std::time::{Duration, Instant};
 
 use llama_cpp_2::model::LlamaModel;
 use mobench_store::speed::{BenchTest, RoundResult};
-use mobench_store::{NewLoad, NewRun, RunStatus, Store};
+use mobench_store::{NewLoad, NewRun, Store};
 
 use crate::bench::{self, BenchRequest};
 use crate::error::EngineError;
 use crate::events::{Event, Sink};
 use crate::llm;
 use crate::model;
-use crate::run::{on_worker, CancelFlag, Emitter, RunOutcome};
+use crate::run::{final_status, on_worker, CancelFlag, Emitter, RunOutcome};
 use crate::telemetry::RunTelemetry;
 use mobench_telemetry::Phase;
 
@@ -107,14 +107,7 @@ fn execute(
             None => work.tests_in_turn(loaded.model, &tests),
         });
     telemetry.finish(store, run_id, progress.generated_tokens)?;
-    let (status, reason) = match &result {
-        Ok(true) => (RunStatus::Completed, None),
-        Ok(false) => (
-            RunStatus::Interrupted,
-            Some("cancelled by the user".to_string()),
-        ),
-        Err(e) => (RunStatus::Failed, Some(e.to_string())),
-    };
+    let (status, reason) = final_status(&result);
     store.set_status(run_id, status, reason.as_deref())?;
     tx.send(Event::RunFinished {
         run_id,

@@ -343,14 +343,7 @@ fn execute(
         result
     });
     let (store, run_id, tx) = (&mut *ctx.store, ctx.run_id, ctx.tx);
-    let (status, reason) = match &result {
-        Ok(true) => (RunStatus::Completed, None),
-        Ok(false) => (
-            RunStatus::Interrupted,
-            Some("cancelled by the user".to_string()),
-        ),
-        Err(e) => (RunStatus::Failed, Some(e.to_string())),
-    };
+    let (status, reason) = final_status(&result);
     store.set_status(run_id, status, reason.as_deref())?;
     store.compute_aggregates(run_id)?;
     let run = store.run(run_id)?;
@@ -367,6 +360,18 @@ fn execute(
         samples_done: run.samples_done,
         samples_total: run.samples_total,
     })
+}
+
+/// How a run's work ended (Ok(true): all done, Ok(false): cancelled) as its stored status.
+pub(crate) fn final_status(result: &Result<bool, EngineError>) -> (RunStatus, Option<String>) {
+    match result {
+        Ok(true) => (RunStatus::Completed, None),
+        Ok(false) => (
+            RunStatus::Interrupted,
+            Some("cancelled by the user".to_string()),
+        ),
+        Err(e) => (RunStatus::Failed, Some(e.to_string())),
+    }
 }
 
 /// Tells the sink what the run covers and what is already done; returns the finished rows of

@@ -556,3 +556,36 @@ impl Store {
         Ok(())
     }
 }
+
+/// A database with one model and one run of `kind`, for the store's unit tests.
+#[cfg(test)]
+pub(crate) fn test_run(kind: &str) -> (Store, i64) {
+    let mut store = Store::open_in_memory().unwrap();
+    let model_id = store
+        .upsert_model(&NewModel {
+            path: "m.gguf".into(),
+            sha256: "00".into(),
+            size_bytes: 1,
+            name: None,
+            architecture: None,
+            n_params: 5,
+            quantization: None,
+            n_ctx_train: 64,
+            has_chat_template: false,
+        })
+        .unwrap();
+    let run_id = store
+        .create_run(
+            &NewRun {
+                kind: kind.into(),
+                model_id,
+                settings_json: "{}".into(),
+                app_version: "t".into(),
+                llama_version: "t".into(),
+                device_json: "{}".into(),
+            },
+            &[],
+        )
+        .unwrap();
+    (store, run_id)
+}

@@ -229,33 +229,7 @@ mod tests {
 
     #[test]
     fn readings_and_figures_round_trip() {
-        let mut store = Store::open_in_memory().unwrap();
-        let model_id = store
-            .upsert_model(&crate::NewModel {
-                path: "m.gguf".into(),
-                sha256: "00".into(),
-                size_bytes: 1,
-                name: None,
-                architecture: None,
-                n_params: 5,
-                quantization: None,
-                n_ctx_train: 64,
-                has_chat_template: false,
-            })
-            .unwrap();
-        let run_id = store
-            .create_run(
-                &crate::NewRun {
-                    kind: "suite".into(),
-                    model_id,
-                    settings_json: "{}".into(),
-                    app_version: "t".into(),
-                    llama_version: "t".into(),
-                    device_json: "{}".into(),
-                },
-                &[],
-            )
-            .unwrap();
+        let (mut store, run_id) = crate::test_run("suite");
         assert_eq!(store.next_resource_session(run_id).unwrap(), 1);
         let first = vec![reading(0.0, 100), reading(250.0, 200)];
         store.insert_readings(run_id, 1, &first).unwrap();

@@ -562,33 +562,7 @@ mod tests {
 
     #[test]
     fn results_and_rounds_round_trip_through_the_database() {
-        let mut store = Store::open_in_memory().unwrap();
-        let model_id = store
-            .upsert_model(&crate::NewModel {
-                path: "m.gguf".into(),
-                sha256: "00".into(),
-                size_bytes: 1,
-                name: None,
-                architecture: None,
-                n_params: 5,
-                quantization: None,
-                n_ctx_train: 64,
-                has_chat_template: false,
-            })
-            .unwrap();
-        let run_id = store
-            .create_run(
-                &crate::NewRun {
-                    kind: "speed".into(),
-                    model_id,
-                    settings_json: "{}".into(),
-                    app_version: "t".into(),
-                    llama_version: "t".into(),
-                    device_json: "{}".into(),
-                },
-                &[],
-            )
-            .unwrap();
+        let (store, run_id) = crate::test_run("speed");
         let result = BenchResult {
             test: BenchTest {
                 n_depth: 64,
