@@ -245,7 +245,16 @@ pub fn markdown(rows: &[SpeedRow]) -> String {
 
 fn print_sustained(store: &Store, run: &RunRow, json: bool) -> Result<()> {
     let rounds = store.speed_rounds(run.id)?;
-    let summary = summarize_rounds(&rounds);
+    let mut summary = summarize_rounds(&rounds);
+    if rounds.iter().all(|r| r.thermal_state.is_none()) {
+        // The run's telemetry says why there was no thermal state to record.
+        summary.thermal_unavailable = store
+            .resource_figures(run.id)?
+            .into_iter()
+            .find(|f| f.figure == "thermal_first_non_nominal_ms")
+            .and_then(|f| f.missing_reason)
+            .or_else(|| Some("no thermal state was recorded".into()));
+    }
     if json {
         println!(
             "{}",
@@ -281,9 +290,6 @@ fn print_sustained(store: &Store, run: &RunRow, json: bool) -> Result<()> {
         match (summary.first_non_nominal_ms, &summary.thermal_unavailable) {
             (Some(ms), _) => format!("{:.1} s", ms / 1e3),
             (None, Some(why)) => format!("n/a ({why})"),
-            (None, None) if rounds.iter().all(|r| r.thermal_state.is_none()) => {
-                "n/a (no thermal state on this device)".into()
-            }
             (None, None) => "never (stayed nominal)".into(),
         }
     );

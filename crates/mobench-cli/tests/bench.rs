@@ -269,6 +269,15 @@ fn sustained_mode_records_rounds_and_summarises_the_rate_over_time() {
         text.contains("after  1 min      n/a (the run was shorter)"),
         "{text}"
     );
+    // Thermal state: when it left nominal, that it never did, or why it is unknown here.
+    let left = text
+        .lines()
+        .find(|l| l.starts_with("left nominal at"))
+        .unwrap();
+    match s["thermal_unavailable"].as_str() {
+        Some(why) => assert!(left.contains(why), "{left}"),
+        None => assert!(!left.contains("n/a"), "{left}"),
+    }
 }
 
 #[test]

@@ -76,7 +76,8 @@ pub enum Event {
         samples_ts: Vec<f64>,
     },
     SustainedRound(mobench_store::speed::RoundResult),
-    /// A resource reading, sent from the sampler thread as it is taken (for live charts).
+    /// A resource reading, sent from the sampler thread as it is taken (for live charts). A speed
+    /// run samples from before its model loads, so its first readings precede `BenchStarted`.
     Resource(mobench_telemetry::Reading),
     RunFinished {
         run_id: i64,
