@@ -164,11 +164,12 @@ if [ ! -f "$SDIST" ] || ! (cd "$PARITY/downloads" && sha256sum --quiet -c "$SDIS
     rm -rf "$TOOLS_SRC"
     echo "downloaded $SDIST_NAME ($(du -m "$SDIST" | cut -f1) MB) in $(seconds_since "$started") s"
 fi
-if [ ! -f "$TOOLS_SRC/llama-bench/llama-bench.cpp" ]; then
+if [ ! -f "$TOOLS_SRC/llama-bench/llama-bench.cpp" ] || [ ! -f "$TOOLS_SRC/compare-llama-bench.py" ]; then
     mkdir -p "$TOOLS_SRC"
-    prefix=llama_cpp_python-$LCP_VERSION/vendor/llama.cpp/tools
-    tar -xzf "$SDIST" -C "$TOOLS_SRC" --strip-components=4 "$prefix/llama-bench" "$prefix/quantize" \
-        || die "$SDIST_NAME has no vendor/llama.cpp/tools/{llama-bench,quantize}"
+    prefix=llama_cpp_python-$LCP_VERSION/vendor/llama.cpp
+    tar -xzf "$SDIST" -C "$TOOLS_SRC" --strip-components=4 "$prefix/tools/llama-bench" "$prefix/tools/quantize" \
+        "$prefix/scripts/compare-llama-bench.py" \
+        || die "$SDIST_NAME has no vendor/llama.cpp/tools/{llama-bench,quantize} or scripts/compare-llama-bench.py"
 fi
 echo "tool sources: $TOOLS_SRC/{llama-bench,quantize}"
 
@@ -316,6 +317,30 @@ if [ "$MAX_OTHER_LOAD" -gt 10 ]; then
     echo
     echo "warning: other processes used up to $MAX_OTHER_LOAD% of the CPUs during the runs; rerun on an idle machine"
 fi
+
+# ------------------------------------------------------------------------------------------
+# mobench's JSON and CSV must be readable by llama.cpp's own comparison script; it needs two
+# PyPI packages, installed into target/parity/pydeps.
+if [ "$MOBENCH_OK" = 1 ]; then
+    step "llama.cpp's compare-llama-bench.py on mobench's output"
+    PYDEPS=$PARITY/pydeps
+    if ! PYTHONPATH=$PYDEPS python3 -c 'import tabulate, git' 2>/dev/null; then
+        python3 -m pip install -q --target "$PYDEPS" 'tabulate~=0.9.0' 'GitPython~=3.1.43' \
+            >"$LOGS/pydeps.log" 2>&1 || die "pip could not install tabulate and GitPython (see $LOGS/pydeps.log)"
+    fi
+    json=$(ls "$RESULTS"/F16--*--mobench.json | head -1)
+    csv=$RESULTS/mobench-speed.csv
+    "$TARGET_DIR/release/mobench" export --speed --format csv --out "$csv" 2>>"$LOGS/export.log" \
+        || die "mobench export --speed failed (see $LOGS/export.log)"
+    build=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[0]["build_commit"])' "$json")
+    for input in "$json" "$csv"; do
+        (cd "$PARITY" && PYTHONPATH=$PYDEPS python3 "$TOOLS_SRC/compare-llama-bench.py" -t llama-bench \
+            -i "$input" -b "$build" -c "$build") >"$LOGS/compare-llama-bench.log" 2>&1 \
+            || die "compare-llama-bench.py cannot read $input (see $LOGS/compare-llama-bench.log)"
+        echo "reads $(basename "$input"): $(grep -c '^| ' "$LOGS/compare-llama-bench.log") table lines"
+    done
+fi
+
 if [ "$KEEP" = 0 ]; then
     echo
     echo "models are removed on exit; --keep keeps them in $PARITY/models"
