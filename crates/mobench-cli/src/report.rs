@@ -110,23 +110,31 @@ fn fmt(v: Option<f64>, digits: usize) -> String {
 pub fn show(store: &Store, run_id: i64, json: bool) -> Result<ExitCode> {
     let run = store.run(run_id)?;
     if run.kind == "speed" {
-        if !json {
-            println!(
-                "speed run {} · {} · {} ({}, {} params)",
-                run.id,
-                run.status.as_str(),
-                run.model.display_name(),
-                run.model.quantization.as_deref().unwrap_or("?"),
-                human_count(run.model.n_params),
-            );
-            if let Some(f) = &run.failure {
-                println!("reason: {f}");
-            }
+        if json {
+            let mut v = run_json(&run);
+            v["settings"] = parse_json(&run.settings_json);
+            v["device"] = parse_json(&run.device_json);
+            v["app_version"] = json!(run.app_version);
+            v["llama_version"] = json!(run.llama_version);
+            v["loads"] = json!(store.loads(run_id)?);
+            v["results"] = crate::speed::results_json(store, &run)?;
+            v["resources"] = json!(store.resource_figures(run_id)?);
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            return Ok(ExitCode::SUCCESS);
         }
-        crate::speed::show(store, &run, json)?;
-        if !json {
-            print_resources(store, run_id)?;
+        println!(
+            "speed run {} · {} · {} ({}, {} params)",
+            run.id,
+            run.status.as_str(),
+            run.model.display_name(),
+            run.model.quantization.as_deref().unwrap_or("?"),
+            human_count(run.model.n_params),
+        );
+        if let Some(f) = &run.failure {
+            println!("reason: {f}");
         }
+        crate::speed::show(store, &run)?;
+        print_resources(store, run_id)?;
         return Ok(ExitCode::SUCCESS);
     }
     let aggregates = store.aggregates(run_id)?;

@@ -9,9 +9,12 @@ use anyhow::{anyhow, bail, Context, Result};
 use mobench_engine::bench::BenchRequest;
 use mobench_engine::{Control, Event, Sink, Sustained};
 use mobench_store::export::Table;
-use mobench_store::speed::{llama_bench_table, summarize_rounds, FlashAttn, SpeedRow, SpeedSource};
+use mobench_store::speed::{
+    llama_bench_table, summarize_rounds, FlashAttn, RoundResult, SpeedRow, SpeedSource,
+    SustainedSummary,
+};
 use mobench_store::{RunRow, RunStatus, Store};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::cli::{BenchArgs, BenchFormat, FlashAttnArg};
 use crate::{paths, EXIT_INTERRUPTED};
@@ -243,7 +246,8 @@ pub fn markdown(rows: &[SpeedRow]) -> String {
     s
 }
 
-fn print_sustained(store: &Store, run: &RunRow, json: bool) -> Result<()> {
+/// A sustained run's rounds and what they show.
+fn sustained_data(store: &Store, run: &RunRow) -> Result<(SustainedSummary, Vec<RoundResult>)> {
     let rounds = store.speed_rounds(run.id)?;
     let mut summary = summarize_rounds(&rounds);
     if rounds.iter().all(|r| r.thermal_state.is_none()) {
@@ -255,15 +259,29 @@ fn print_sustained(store: &Store, run: &RunRow, json: bool) -> Result<()> {
             .and_then(|f| f.missing_reason)
             .or_else(|| Some("no thermal state was recorded".into()));
     }
+    Ok((summary, rounds))
+}
+
+/// A speed run's results as JSON: llama-bench's rows, or a sustained run's summary and rounds.
+pub fn results_json(store: &Store, run: &RunRow) -> Result<Value> {
+    Ok(if is_sustained(run) {
+        let (summary, rounds) = sustained_data(store, run)?;
+        json!({ "run_id": run.id, "summary": summary, "rounds": rounds })
+    } else {
+        let runs = [(run.clone(), store.speed_results(run.id)?)];
+        table_of(&runs, true).to_json()
+    })
+}
+
+fn print_sustained(store: &Store, run: &RunRow, json: bool) -> Result<()> {
     if json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&json!({
-                "run_id": run.id, "summary": summary, "rounds": rounds,
-            }))?
+            serde_json::to_string_pretty(&results_json(store, run)?)?
         );
         return Ok(());
     }
+    let (summary, _) = sustained_data(store, run)?;
     let rate = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{v:.2} t/s"));
     println!(
         "sustained: {} rounds over {:.1} s",
@@ -296,21 +314,12 @@ fn print_sustained(store: &Store, run: &RunRow, json: bool) -> Result<()> {
     Ok(())
 }
 
-/// `mobench show` for a speed run.
-pub fn show(store: &Store, run: &RunRow, json: bool) -> Result<()> {
+/// `mobench show` for a speed run, as text (the JSON is `results_json` in the run's record).
+pub fn show(store: &Store, run: &RunRow) -> Result<()> {
     if is_sustained(run) {
-        return print_sustained(store, run, json);
+        return print_sustained(store, run, false);
     }
-    let rows = store.speed_results(run.id)?;
-    if json {
-        let runs = [(run.clone(), rows)];
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&table_of(&runs, true).to_json())?
-        );
-        return Ok(());
-    }
-    print!("{}", markdown(&rows));
+    print!("{}", markdown(&store.speed_results(run.id)?));
     Ok(())
 }
 

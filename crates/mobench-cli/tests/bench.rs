@@ -151,7 +151,17 @@ fn tests_report_llama_bench_fields_and_statistics_of_their_repetitions() {
     assert_eq!(listed[0]["kind"], "speed");
     assert_eq!(listed[0]["status"], "completed");
     let shown = env.json(&["show", &run_id.to_string(), "--json"]);
-    assert_eq!(&shown, &Value::Array(rows.clone()));
+    assert_eq!(shown["kind"], "speed");
+    assert_eq!(&shown["results"], &Value::Array(rows.clone()));
+    assert!(shown["device"]["logical_cores"].as_u64().unwrap() >= 1);
+    assert!(
+        shown["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["figure"] == "peak_memory_bytes" && f["value"].as_f64().unwrap() > 0.0),
+        "speed runs are sampled too: {shown}"
+    );
     let md = env.ok(&["show", &run_id.to_string()]).stdout;
     assert!(
         md.contains("| model") && md.contains("pp32 @ d8") && md.contains("pp16+tg4"),
@@ -313,4 +323,41 @@ fn bad_requests_fail_before_loading_and_write_nothing() {
     if env.db().exists() {
         assert_eq!(count(&env.conn(), "SELECT COUNT(*) FROM runs"), 0);
     }
+}
+
+#[test]
+fn ctrl_c_stops_a_sustained_run_keeping_its_rounds() {
+    let env = Env::new();
+    let mut child = env.spawn(&["bench", "--sustained", "5", "--round", "16", "--json"]);
+    // Wait until a few rounds are stored, then do what Ctrl-C in a terminal does.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        assert!(child.try_wait().unwrap().is_none(), "ended before Ctrl-C");
+        let rounds = rusqlite::Connection::open_with_flags(
+            env.db(),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .and_then(|c| {
+            c.query_row("SELECT COUNT(*) FROM speed_rounds", [], |r| {
+                r.get::<_, i64>(0)
+            })
+        })
+        .unwrap_or(0);
+        if rounds >= 3 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no rounds stored");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: kill(2) with our own child's pid and a valid signal number has no memory effects.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let out = common::wait_out(child, common::COMMAND_TIMEOUT);
+    out.assert_no_panic();
+    assert_eq!(out.code(), Some(130), "Ctrl-C exits with 130:\n{out}");
+    let v = out.json();
+    assert!(v["rounds"].as_array().unwrap().len() >= 3, "{v}");
+    let run = env.runs()[0].clone();
+    assert_eq!(run["status"], "interrupted");
+    assert_eq!(common::integrity_check(&env.db()), "ok");
 }
