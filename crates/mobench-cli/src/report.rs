@@ -107,18 +107,24 @@ fn fmt(v: Option<f64>, digits: usize) -> String {
     v.map_or("n/a".into(), |v| format!("{v:.digits$}"))
 }
 
+/// What `show --json` says of any run: its row, settings, device, loads and resource figures.
+fn run_record(store: &Store, run: &RunRow) -> Result<Value> {
+    let mut v = run_json(run);
+    v["settings"] = parse_json(&run.settings_json);
+    v["device"] = parse_json(&run.device_json);
+    v["app_version"] = json!(run.app_version);
+    v["llama_version"] = json!(run.llama_version);
+    v["loads"] = json!(store.loads(run.id)?);
+    v["resources"] = json!(store.resource_figures(run.id)?);
+    Ok(v)
+}
+
 pub fn show(store: &Store, run_id: i64, json: bool) -> Result<ExitCode> {
     let run = store.run(run_id)?;
     if run.kind == "speed" {
         if json {
-            let mut v = run_json(&run);
-            v["settings"] = parse_json(&run.settings_json);
-            v["device"] = parse_json(&run.device_json);
-            v["app_version"] = json!(run.app_version);
-            v["llama_version"] = json!(run.llama_version);
-            v["loads"] = json!(store.loads(run_id)?);
+            let mut v = run_record(store, &run)?;
             v["results"] = crate::speed::results_json(store, &run)?;
-            v["resources"] = json!(store.resource_figures(run_id)?);
             println!("{}", serde_json::to_string_pretty(&v)?);
             return Ok(ExitCode::SUCCESS);
         }
@@ -140,14 +146,8 @@ pub fn show(store: &Store, run_id: i64, json: bool) -> Result<ExitCode> {
     let aggregates = store.aggregates(run_id)?;
     let loads = store.loads(run_id)?;
     if json {
-        let mut v = run_json(&run);
-        v["settings"] = parse_json(&run.settings_json);
-        v["device"] = parse_json(&run.device_json);
-        v["app_version"] = json!(run.app_version);
-        v["llama_version"] = json!(run.llama_version);
-        v["loads"] = json!(loads);
+        let mut v = run_record(store, &run)?;
         v["aggregates"] = aggregates_json(&aggregates);
-        v["resources"] = json!(store.resource_figures(run_id)?);
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }

@@ -13,7 +13,7 @@ use crate::error::EngineError;
 use crate::events::{Event, Sink};
 use crate::llm;
 use crate::model;
-use crate::run::{final_status, on_worker, CancelFlag, Emitter, RunOutcome};
+use crate::run::{conclude, on_worker, CancelFlag, Emitter, RunOutcome};
 use crate::telemetry::RunTelemetry;
 use mobench_telemetry::Phase;
 
@@ -107,14 +107,7 @@ fn execute(
             None => work.tests_in_turn(loaded.model, &tests),
         });
     telemetry.finish(store, run_id, progress.generated_tokens)?;
-    let (status, reason) = final_status(&result);
-    store.set_status(run_id, status, reason.as_deref())?;
-    tx.send(Event::RunFinished {
-        run_id,
-        status,
-        reason: reason.clone(),
-    });
-    result?;
+    let (status, reason) = conclude(store, tx, run_id, result)?;
     Ok(RunOutcome {
         run_id,
         status,

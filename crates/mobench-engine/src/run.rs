@@ -343,16 +343,9 @@ fn execute(
         result
     });
     let (store, run_id, tx) = (&mut *ctx.store, ctx.run_id, ctx.tx);
-    let (status, reason) = final_status(&result);
-    store.set_status(run_id, status, reason.as_deref())?;
     store.compute_aggregates(run_id)?;
+    let (status, reason) = conclude(store, tx, run_id, result)?;
     let run = store.run(run_id)?;
-    tx.send(Event::RunFinished {
-        run_id,
-        status,
-        reason: reason.clone(),
-    });
-    result?;
     Ok(RunOutcome {
         run_id,
         status,
@@ -362,16 +355,30 @@ fn execute(
     })
 }
 
-/// How a run's work ended (Ok(true): all done, Ok(false): cancelled) as its stored status.
-pub(crate) fn final_status(result: &Result<bool, EngineError>) -> (RunStatus, Option<String>) {
-    match result {
+/// Stores how a run's work ended (Ok(true): all done, Ok(false): cancelled, Err: failed) and
+/// tells the sink; the work's own error is returned after that.
+pub(crate) fn conclude(
+    store: &Store,
+    tx: &Emitter,
+    run_id: i64,
+    result: Result<bool, EngineError>,
+) -> Result<(RunStatus, Option<String>), EngineError> {
+    let (status, reason) = match &result {
         Ok(true) => (RunStatus::Completed, None),
         Ok(false) => (
             RunStatus::Interrupted,
             Some("cancelled by the user".to_string()),
         ),
         Err(e) => (RunStatus::Failed, Some(e.to_string())),
-    }
+    };
+    store.set_status(run_id, status, reason.as_deref())?;
+    tx.send(Event::RunFinished {
+        run_id,
+        status,
+        reason: reason.clone(),
+    });
+    result?;
+    Ok((status, reason))
 }
 
 /// Tells the sink what the run covers and what is already done; returns the finished rows of
