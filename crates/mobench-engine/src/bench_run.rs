@@ -25,7 +25,8 @@ pub fn run_bench(
     cancel: CancelFlag,
     sink: &mut dyn Sink,
 ) -> Result<RunOutcome, EngineError> {
-    let info = model::inspect(&request.model, None)?;
+    // The header is enough to validate; the sha256 is taken (and cached) once, on the worker.
+    let info = model::check(&request.model)?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     request
         .validate(info.n_ctx_train, cores)
@@ -228,7 +229,7 @@ impl Work<'_> {
                     elapsed_ms,
                     tokens: s.round_tokens,
                     duration_ns,
-                    tokens_per_s: f64::from(s.round_tokens) * 1e9 / duration_ns.max(1) as f64,
+                    tokens_per_s: RoundResult::rate(s.round_tokens, duration_ns),
                     thermal_state: now
                         .as_ref()
                         .and_then(|r| r.thermal_state)

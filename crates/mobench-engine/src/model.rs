@@ -46,8 +46,20 @@ fn file_err(path: &Path, message: impl Into<String>) -> EngineError {
     }
 }
 
-/// Checks that `path` is a readable, complete GGUF file and describes it.
+/// Checks that `path` is a readable, complete GGUF file and describes it, sha256 included.
 pub fn inspect(path: &Path, store: Option<&Store>) -> Result<ModelInfo, EngineError> {
+    let (mut info, meta) = describe(path)?;
+    info.sha256 = sha256_cached(path, &meta, store)?;
+    Ok(info)
+}
+
+/// The checks and the description from the GGUF header alone, without reading the whole file
+/// for its sha256 (which `inspect` adds): enough to validate a request before any work.
+pub fn check(path: &Path) -> Result<ModelInfo, EngineError> {
+    describe(path).map(|(info, _)| info)
+}
+
+fn describe(path: &Path) -> Result<(ModelInfo, std::fs::Metadata), EngineError> {
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => file_err(path, "does not exist"),
         std::io::ErrorKind::PermissionDenied => {
@@ -69,18 +81,18 @@ pub fn inspect(path: &Path, store: Option<&Store>) -> Result<ModelInfo, EngineEr
         .as_deref()
         .and_then(|a| header.int(&format!("{a}.context_length")))
         .unwrap_or(0) as u32;
-    let sha256 = sha256_cached(path, &meta, store)?;
-    Ok(ModelInfo {
+    let info = ModelInfo {
         path: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
         name: header.str("general.name").map(str::to_string),
         architecture: arch,
         quantization: header.quantization(),
         size_bytes: meta.len(),
-        sha256,
+        sha256: String::new(),
         n_ctx_train,
         has_chat_template: header.str("tokenizer.chat_template").is_some(),
         n_params: 0,
-    })
+    };
+    Ok((info, meta))
 }
 
 fn mtime_ns(meta: &std::fs::Metadata) -> i64 {

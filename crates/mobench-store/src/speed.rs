@@ -199,6 +199,13 @@ pub fn summarize_rounds(rounds: &[RoundResult]) -> SustainedSummary {
     }
 }
 
+impl RoundResult {
+    /// A round's rate: tokens × 1e9 / ns, as every speed figure.
+    pub fn rate(tokens: u32, duration_ns: u64) -> f64 {
+        f64::from(tokens) * 1e9 / duration_ns.max(1) as f64
+    }
+}
+
 impl FlashAttn {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -346,7 +353,7 @@ impl Store {
                 elapsed_ms: r.get(1)?,
                 tokens,
                 duration_ns,
-                tokens_per_s: f64::from(tokens) * 1e9 / duration_ns.max(1) as f64,
+                tokens_per_s: RoundResult::rate(tokens, duration_ns),
                 thermal_state: r.get(4)?,
                 temperature_c: r.get(5)?,
                 cpu_pct: r.get(6)?,
