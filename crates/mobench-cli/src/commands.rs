@@ -1,13 +1,12 @@
 //! One function per command: resolve arguments, call the engine, render the result.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context, Result};
 use mobench_engine::{CancelFlag, InferenceSettings, Preset, RunOutcome, RunRequest, Sampling};
 use mobench_metrics::{Metric, Outcome};
-use mobench_store::export::{runs_table, samples_table, RunExport, Table};
+use mobench_store::export::Table;
 use mobench_store::{RunRow, RunStatus, Store};
 use mobench_tasks::{fetch, Catalog, Selection};
 
@@ -185,14 +184,12 @@ fn export_table(
     samples: bool,
     format: ExportFormat,
 ) -> Result<Table> {
-    if selected.iter().any(|r| r.kind == "speed") {
-        if samples {
-            bail!("--samples is for suite runs; a speed run's rows are its tests");
-        }
-        crate::speed::export_table(store, selected, format == ExportFormat::Json)
-    } else {
-        suite_table(store, selected, samples)
-    }
+    Ok(mobench_engine::export::suite_or_speed_table(
+        store,
+        selected,
+        samples,
+        format == ExportFormat::Json,
+    )?)
 }
 
 /// The resource time series of the runs, one row per reading.
@@ -204,49 +201,15 @@ fn telemetry_table(store: &Store, selected: &[RunRow]) -> Result<Table> {
     Ok(mobench_store::resources::readings_table(&series))
 }
 
-fn suite_table(store: &Store, selected: Vec<RunRow>, samples: bool) -> Result<Table> {
-    let mut runs = Vec::new();
-    for run in selected {
-        let id = run.id;
-        runs.push(RunExport {
-            run,
-            aggregates: store.aggregates(id)?,
-            loads: store.loads(id)?,
-            samples: if samples {
-                store.samples(id)?
-            } else {
-                Vec::new()
-            },
-            resources: store.resource_figures(id)?,
-        });
-    }
-    Ok(if samples {
-        samples_table(&runs)
-    } else {
-        runs_table(&runs)
-    })
-}
-
 fn write_table(table: &Table, format: ExportFormat, out: &Path) -> Result<ExitCode> {
-    // Written next to the target and renamed, so a failed export never leaves half a file.
-    let tmp = out.with_extension("partial");
-    let write = || -> std::io::Result<()> {
-        let file = std::fs::File::create(&tmp)?;
-        let mut w = std::io::BufWriter::new(file);
-        match format {
-            ExportFormat::Csv => table.write_csv(&mut w)?,
-            ExportFormat::Json => {
-                serde_json::to_writer_pretty(&mut w, &table.to_json())?;
-                writeln!(w)?;
-            }
+    mobench_engine::export::write_atomically(out, |w| match format {
+        ExportFormat::Csv => table.write_csv(w),
+        ExportFormat::Json => {
+            serde_json::to_writer_pretty(&mut *w, &table.to_json())?;
+            writeln!(w)
         }
-        w.flush()?;
-        std::fs::rename(&tmp, out)
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        anyhow!("cannot write {}: {e}", out.display())
-    })?;
+    })
+    .map_err(|e| anyhow!("cannot write {}: {e}", out.display()))?;
     eprintln!("wrote {} rows to {}", table.rows.len(), out.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -305,30 +268,18 @@ fn datasets(action: DatasetsAction) -> Result<ExitCode> {
             // Reported together at the end, so the error stays one line that names each file.
             let mut failures: Vec<String> = Vec::new();
             for d in remote().filter(|d| datasets.is_empty() || datasets.contains(&d.name)) {
-                let dest = dir.join(&d.file);
-                if dest.exists()
-                    && fetch::sha256_file(&dest).ok().as_deref() == Some(d.sha256.as_str())
-                {
-                    eprintln!("{}: present, checksum ok", d.file);
-                    continue;
-                }
-                let url = match &mirror {
-                    Some(m) => format!("{}/{}", m.trim_end_matches('/'), d.file),
-                    None => d.url.clone().unwrap_or_default(),
-                };
                 let bar = download_bar(&d.file, d.bytes);
-                let result = fetch::download(
-                    &url,
-                    &dest,
-                    &fetch::Expected {
-                        sha256: &d.sha256,
-                        bytes: Some(d.bytes),
-                    },
-                    &mut |done, _| bar.set_position(done),
-                );
+                let result = fetch::fetch_dataset(d, &dir, mirror.as_deref(), &mut |done, _| {
+                    bar.set_position(done)
+                });
                 bar.finish_and_clear();
                 match result {
-                    Ok(()) => eprintln!("{}: downloaded, checksum ok", d.file),
+                    Ok(fetch::Fetched::AlreadyPresent) => {
+                        eprintln!("{}: present, checksum ok", d.file)
+                    }
+                    Ok(fetch::Fetched::Downloaded) => {
+                        eprintln!("{}: downloaded, checksum ok", d.file)
+                    }
                     Err(e) => failures.push(e.to_string()),
                 }
             }

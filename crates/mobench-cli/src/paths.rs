@@ -1,28 +1,25 @@
-//! Where mobench keeps its files: `MOBENCH_DATA_DIR`, else the platform data directory.
+//! Where mobench keeps its files (see `mobench_engine::paths`), or what the flags say.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use mobench_engine::paths;
 
 pub fn data_dir() -> Result<PathBuf> {
-    if let Some(dir) = std::env::var_os("MOBENCH_DATA_DIR").filter(|d| !d.is_empty()) {
-        return Ok(PathBuf::from(dir));
-    }
-    directories::ProjectDirs::from("ai", "MobileAIBench", "mobench")
-        .map(|d| d.data_dir().to_path_buf())
+    paths::data_dir()
         .context("no home directory to keep data in; set MOBENCH_DATA_DIR or pass --db")
 }
 
 pub fn db_path(flag: Option<PathBuf>) -> Result<PathBuf> {
     match flag {
         Some(p) => Ok(p),
-        None => Ok(data_dir()?.join("mobench.sqlite")),
+        None => Ok(paths::db_path(&data_dir()?)),
     }
 }
 
 pub fn datasets_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
     match flag {
         Some(p) => Ok(p),
-        None => Ok(data_dir()?.join("datasets")),
+        None => Ok(paths::datasets_dir(&data_dir()?)),
     }
 }

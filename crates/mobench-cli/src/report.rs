@@ -263,29 +263,6 @@ fn print_resources(store: &Store, run_id: i64) -> Result<()> {
     Ok(())
 }
 
-/// Figures compared, with whether higher is better.
-fn compared_figures(aggregates: &[AggregateRow]) -> Vec<(String, &'static str, bool)> {
-    let mut out: Vec<(String, &'static str, bool)> = Vec::new();
-    for a in aggregates {
-        if a.stat == "mean" {
-            if let Ok(m) = Metric::from_name(&a.figure) {
-                if !out.iter().any(|(f, _, _)| *f == a.figure) {
-                    out.push((a.figure.clone(), "mean", m.higher_is_better()));
-                }
-            }
-        }
-    }
-    for (fig, stat, higher) in [
-        ("ttft_ms", "median", false),
-        ("prefill_tokens_per_s", "median", true),
-        ("decode_tokens_per_s", "median", true),
-        ("total_ms", "mean", false),
-    ] {
-        out.push((fig.to_string(), stat, higher));
-    }
-    out
-}
-
 pub fn compare(store: &Store, run_ids: &[i64], json: bool) -> Result<ExitCode> {
     if run_ids.len() < 2 {
         bail!("compare needs at least two run ids");
@@ -294,68 +271,31 @@ pub fn compare(store: &Store, run_ids: &[i64], json: bool) -> Result<ExitCode> {
         .iter()
         .map(|&id| store.run(id))
         .collect::<Result<_, _>>()?;
-    match selected.iter().filter(|r| r.kind == "speed").count() {
-        0 => {}
-        n if n == selected.len() => {
-            crate::speed::compare(store, &selected, json)?;
-            return Ok(ExitCode::SUCCESS);
-        }
-        _ => bail!("speed runs and suite runs measure different things: compare them separately"),
+    if selected.iter().all(|r| r.kind == "speed") {
+        crate::speed::compare(store, &selected, json)?;
+        return Ok(ExitCode::SUCCESS);
     }
-    let mut runs = Vec::new();
-    for run in selected {
-        let aggregates = store.aggregates(run.id)?;
-        runs.push((run, aggregates));
-    }
-    let mut datasets: Vec<String> = Vec::new();
-    for (_, aggs) in &runs {
-        for a in aggs {
-            if !datasets.contains(&a.dataset) {
-                datasets.push(a.dataset.clone());
-            }
-        }
-    }
-    let all: Vec<AggregateRow> = runs.iter().flat_map(|(_, a)| a.iter().cloned()).collect();
-    let figures = compared_figures(&all);
-    let mut rows = Vec::new();
-    for d in &datasets {
-        for (fig, stat, higher) in &figures {
-            let values: Vec<Option<f64>> = runs
-                .iter()
-                .map(|(_, aggs)| {
-                    aggs.iter()
-                        .find(|a| &a.dataset == d && &a.figure == fig && a.stat == *stat)
-                        .and_then(|a| a.value)
-                })
-                .collect();
-            if values.iter().all(Option::is_none) {
-                continue;
-            }
-            let base = values[0];
-            let deltas: Vec<Option<f64>> = values
-                .iter()
-                .map(|v| match (v, base) {
-                    (Some(v), Some(b)) => Some(v - b),
-                    _ => None,
-                })
-                .collect();
-            rows.push((d.clone(), fig.clone(), *stat, *higher, values, deltas));
-        }
-    }
+    let comparison = mobench_engine::report::compare(store, run_ids, run_ids[0])?;
+    let rows: Vec<_> = comparison
+        .rows
+        .iter()
+        .filter(|r| r.values.iter().any(Option::is_some))
+        .collect();
     if json {
         let out = json!({
             "baseline": run_ids[0],
-            "runs": runs.iter().map(|(r, _)| run_json(r)).collect::<Vec<_>>(),
-            "rows": rows.iter().map(|(d, f, s, h, v, dl)| json!({
-                "dataset": d, "figure": f, "stat": s, "higher_is_better": h,
-                "values": v, "delta_vs_baseline": dl,
+            "runs": selected.iter().map(run_json).collect::<Vec<_>>(),
+            "rows": rows.iter().map(|r| json!({
+                "dataset": r.dataset, "figure": r.figure, "stat": r.stat,
+                "higher_is_better": r.higher_is_better,
+                "values": r.values, "delta_vs_baseline": r.deltas,
             })).collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(ExitCode::SUCCESS);
     }
     print!("{:<22} {:<28}", "dataset", "figure");
-    for (r, _) in &runs {
+    for r in &selected {
         print!(
             " {:>18}",
             format!(
@@ -366,9 +306,10 @@ pub fn compare(store: &Store, run_ids: &[i64], json: bool) -> Result<ExitCode> {
         );
     }
     println!();
-    for (d, f, s, higher, values, deltas) in &rows {
+    for r in &rows {
+        let (d, f, s, higher) = (&r.dataset, &r.figure, &r.stat, &r.higher_is_better);
         print!("{:<22} {:<28}", truncate(d, 22), format!("{f} ({s})"));
-        for (i, (v, dl)) in values.iter().zip(deltas).enumerate() {
+        for (i, (v, dl)) in r.values.iter().zip(&r.deltas).enumerate() {
             let cell = match (v, dl) {
                 (Some(v), Some(dl)) if i > 0 => {
                     let better = (*dl > 0.0) == *higher && *dl != 0.0;

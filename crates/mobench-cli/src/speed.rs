@@ -5,14 +5,11 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Result};
 use mobench_engine::bench::BenchRequest;
 use mobench_engine::{Control, Event, Sink, Sustained};
 use mobench_store::export::Table;
-use mobench_store::speed::{
-    llama_bench_table, summarize_rounds, FlashAttn, RoundResult, SpeedRow, SpeedSource,
-    SustainedSummary,
-};
+use mobench_store::speed::{summarize_rounds, FlashAttn, RoundResult, SpeedRow, SustainedSummary};
 use mobench_store::{RunRow, RunStatus, Store};
 use serde_json::{json, Value};
 
@@ -149,24 +146,8 @@ fn is_sustained(run: &RunRow) -> bool {
     serde_json::from_str::<BenchRequest>(&run.settings_json).is_ok_and(|r| r.sustained.is_some())
 }
 
-fn source(run: &RunRow) -> SpeedSource<'_> {
-    SpeedSource {
-        model_filename: &run.model.path,
-        // "llama-cpp-2 0.1.160 (CPU : AVX2 = 1 | ...)": the version, without the feature list
-        build_commit: run
-            .llama_version
-            .split(" (")
-            .next()
-            .unwrap_or(&run.llama_version),
-    }
-}
-
-pub fn table_of(runs: &[(RunRow, Vec<SpeedRow>)], samples: bool) -> Table {
-    let rows: Vec<(SpeedSource, &SpeedRow)> = runs
-        .iter()
-        .flat_map(|(run, rows)| rows.iter().map(move |r| (source(run), r)))
-        .collect();
-    llama_bench_table(&rows, samples)
+fn table_of(runs: &[(RunRow, Vec<SpeedRow>)], samples: bool) -> Table {
+    mobench_engine::export::speed_table(runs, samples)
 }
 
 fn print_results(run: &RunRow, rows: &[SpeedRow], format: BenchFormat) -> Result<()> {
@@ -399,22 +380,4 @@ pub fn compare(store: &Store, runs: &[RunRow], json: bool) -> Result<()> {
         runs[0].id
     );
     Ok(())
-}
-
-/// Export of speed runs in llama-bench's fields (JSON adds the per-repetition samples).
-pub fn export_table(store: &Store, runs: Vec<RunRow>, json: bool) -> Result<Table> {
-    let mut with_rows = Vec::new();
-    for run in runs {
-        if run.kind != "speed" {
-            bail!(
-                "run {} is a suite run: export speed runs and suite runs separately",
-                run.id
-            );
-        }
-        let rows = store
-            .speed_results(run.id)
-            .with_context(|| format!("run {}", run.id))?;
-        with_rows.push((run, rows));
-    }
-    Ok(table_of(&with_rows, json))
 }

@@ -3,13 +3,10 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
 use common::{sha256_hex, shared_datasets, Env};
+use mobench_tasks::testkit::{Reply, TestServer};
 
 fn write_pairs(env: &Env, name: &str, lines: &[&str]) -> String {
     let path = env.path().join(name);
@@ -142,63 +139,13 @@ fn score_rejects_unknown_metrics_and_malformed_lines() {
     assert!(line.contains(absent.to_str().unwrap()), "{line}");
 }
 
-/// A one-thread HTTP/1.1 server on 127.0.0.1 that serves `body` for every request, answers at
-/// most `max_requests`, and stops by itself after a while so a failing test cannot hang.
-struct Server {
-    base: String,
-    handle: JoinHandle<Vec<String>>,
-}
-
-impl Server {
-    fn start(body: Vec<u8>, max_requests: usize) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.set_nonblocking(true).unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let handle = std::thread::spawn(move || {
-            let deadline = Instant::now() + Duration::from_secs(60);
-            let mut requests = Vec::new();
-            while requests.len() < max_requests && Instant::now() < deadline {
-                match listener.accept() {
-                    Ok((stream, _)) => requests.push(serve(stream, &body)),
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                        std::thread::sleep(Duration::from_millis(5))
-                    }
-                    Err(e) => panic!("accept: {e}"),
-                }
-            }
-            requests
-        });
-        Server { base, handle }
-    }
-
-    /// The request lines it answered.
-    fn requests(self) -> Vec<String> {
-        self.handle.join().expect("server thread")
-    }
-}
-
-fn serve(mut stream: TcpStream, body: &[u8]) -> String {
-    stream.set_nonblocking(false).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match stream.read(&mut byte) {
-            Ok(1) => head.push(byte[0]),
-            _ => break,
-        }
-    }
-    let head = String::from_utf8_lossy(&head).into_owned();
-    let response = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    let _ = stream.write_all(response.as_bytes());
-    let _ = stream.write_all(body);
-    let _ = stream.flush();
-    head.lines().next().unwrap_or_default().to_string()
+/// The first line of each request the server answered.
+fn request_lines(server: TestServer) -> Vec<String> {
+    server
+        .requests()
+        .iter()
+        .map(|h| h.lines().next().unwrap_or_default().to_string())
+        .collect()
 }
 
 fn fetch_mmlu(env: &Env, mirror: &str, dir: &Path) -> common::Out {
@@ -221,13 +168,13 @@ fn a_download_with_the_wrong_checksum_is_discarded() {
     // Same size, different bytes: only the checksum can tell.
     let mid = wrong.len() / 2;
     wrong[mid] = if wrong[mid] == b'x' { b'y' } else { b'x' };
-    let server = Server::start(wrong, 1);
+    let server = TestServer::start(vec![("/mmlu.csv", Reply::Body(wrong))], 1);
     let dir = env.path().join("datasets");
     let out = fetch_mmlu(&env, &server.base, &dir);
     let line = out.error_line();
     assert!(line.contains("checksum mismatch"), "{line}");
     assert!(line.contains("mmlu.csv"), "{line}");
-    assert_eq!(server.requests(), ["GET /mmlu.csv HTTP/1.1"]);
+    assert_eq!(request_lines(server), ["GET /mmlu.csv HTTP/1.1"]);
     let left: Vec<_> = std::fs::read_dir(&dir)
         .map(|d| d.map(|e| e.unwrap().file_name()).collect())
         .unwrap_or_default();
@@ -238,11 +185,14 @@ fn a_download_with_the_wrong_checksum_is_discarded() {
 fn a_good_download_is_verified_and_kept() {
     let env = Env::new();
     let shared = shared_datasets().join("mmlu.csv");
-    let server = Server::start(std::fs::read(&shared).unwrap(), 1);
+    let server = TestServer::start(
+        vec![("/mmlu.csv", Reply::Body(std::fs::read(&shared).unwrap()))],
+        1,
+    );
     let dir = env.path().join("datasets");
     let out = fetch_mmlu(&env, &format!("{}/", server.base), &dir);
     out.assert_success();
-    assert_eq!(server.requests(), ["GET /mmlu.csv HTTP/1.1"]);
+    assert_eq!(request_lines(server), ["GET /mmlu.csv HTTP/1.1"]);
     let file = dir.join("mmlu.csv");
     assert_eq!(sha256_hex(&file), sha256_hex(&shared));
     let names: Vec<_> = std::fs::read_dir(&dir)

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct PlannedDatasetInfo {
     pub dataset: String,
@@ -10,16 +11,19 @@ pub struct PlannedDatasetInfo {
     pub already_done: usize,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct ScoreBrief {
     pub metric: String,
     pub value: Option<f64>,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     RunStarted {
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
         run_id: i64,
         model: String,
         resumed: bool,
@@ -33,6 +37,7 @@ pub enum Event {
         context_ms: f64,
         /// The context size llama.cpp made (it pads the one asked for).
         n_ctx: u32,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
         n_params: u64,
     },
     SampleStarted {
@@ -59,6 +64,7 @@ pub enum Event {
     },
     /// A speed run (`mobench bench`) began: its tests in order, or sustained mode.
     BenchStarted {
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
         run_id: i64,
         model: String,
         tests: Vec<String>,
@@ -80,6 +86,7 @@ pub enum Event {
     /// run samples from before its model loads, so its first readings precede `BenchStarted`.
     Resource(mobench_telemetry::Reading),
     RunFinished {
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
         run_id: i64,
         status: mobench_store::RunStatus,
         reason: Option<String>,

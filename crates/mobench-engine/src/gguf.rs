@@ -37,6 +37,8 @@ pub enum Value {
 pub struct Header {
     pub version: u32,
     pub n_tensors: u64,
+    /// Elements over all tensors: the parameter count llama.cpp reports, known without loading.
+    pub n_elements: u64,
     pub kv: BTreeMap<String, Value>,
     /// End of the tensor data, where every tensor type is known.
     pub data_end: Option<u64>,
@@ -273,6 +275,7 @@ pub fn read_header(path: &Path) -> Result<Header, GgufError> {
         _ => 32,
     };
     let mut data_len: Option<u64> = Some(0);
+    let mut n_elements: u64 = 0;
     for _ in 0..n_tensors {
         let name = r.string("tensor name")?;
         let n_dims = r.u32(&name)?;
@@ -285,6 +288,7 @@ pub fn read_header(path: &Path) -> Result<Header, GgufError> {
         for _ in 0..n_dims {
             elems = elems.saturating_mul(r.u64(&name)?);
         }
+        n_elements = n_elements.saturating_add(elems);
         let ty = r.u32(&name)?;
         let offset = r.u64(&name)?;
         data_len = match (data_len, type_size(ty)) {
@@ -307,6 +311,7 @@ pub fn read_header(path: &Path) -> Result<Header, GgufError> {
     Ok(Header {
         version,
         n_tensors,
+        n_elements,
         kv,
         data_end,
     })

@@ -6,10 +6,13 @@ mod bench_run;
 pub mod device;
 pub mod error;
 pub mod events;
+pub mod export;
 pub mod gguf;
 mod llama_log;
 pub mod llm;
 pub mod model;
+pub mod paths;
+pub mod report;
 pub mod run;
 mod sample;
 pub mod settings;
@@ -26,7 +29,7 @@ pub use settings::{InferenceSettings, Preset, RunRequest, Sampling};
 
 /// Where the built-in tiny model lives under a data directory.
 pub fn builtin_model_path(data_dir: &Path) -> PathBuf {
-    data_dir.join("models").join("mobench-tiny.gguf")
+    paths::models_dir(data_dir).join("mobench-tiny.gguf")
 }
 
 /// The built-in tiny model (random weights, real GGUF), written by the project's generator on

@@ -19,7 +19,7 @@ pub struct ModelInfo {
     pub sha256: String,
     pub n_ctx_train: u32,
     pub has_chat_template: bool,
-    /// Filled in from llama.cpp once loaded (the header alone does not say).
+    /// From the tensor shapes in the header; llama.cpp's own count replaces it once loaded.
     pub n_params: u64,
 }
 
@@ -90,9 +90,34 @@ fn describe(path: &Path) -> Result<(ModelInfo, std::fs::Metadata), EngineError> 
         sha256: String::new(),
         n_ctx_train,
         has_chat_template: header.str("tokenizer.chat_template").is_some(),
-        n_params: 0,
+        n_params: header.n_elements,
     };
     Ok((info, meta))
+}
+
+/// [`check`] plus the sha256 if it is already known (cached for this path, size and modification
+/// time); never reads the whole file, so listing a library of large models stays instant.
+pub fn describe_known(path: &Path, store: &Store) -> Result<ModelInfo, EngineError> {
+    let (mut info, meta) = describe(path)?;
+    info.sha256 = store
+        .cached_sha256(&cache_key(path), meta.len(), mtime_ns(&meta))?
+        .unwrap_or_default();
+    Ok(info)
+}
+
+/// Records a sha256 computed elsewhere (while copying the file, say) so it is not computed again.
+pub fn remember_sha256(path: &Path, sha256: &str, store: &Store) -> Result<(), EngineError> {
+    let meta =
+        std::fs::metadata(path).map_err(|e| file_err(path, format!("cannot be read: {e}")))?;
+    store.put_sha256(&cache_key(path), meta.len(), mtime_ns(&meta), sha256)?;
+    Ok(())
+}
+
+fn cache_key(path: &Path) -> String {
+    std::fs::canonicalize(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
 }
 
 fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
@@ -107,8 +132,7 @@ fn sha256_cached(
     meta: &std::fs::Metadata,
     store: Option<&Store>,
 ) -> Result<String, EngineError> {
-    let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    let key = key.display().to_string();
+    let key = cache_key(path);
     if let Some(store) = store {
         if let Some(hit) = store.cached_sha256(&key, meta.len(), mtime_ns(meta))? {
             return Ok(hit);

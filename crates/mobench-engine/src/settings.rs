@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// MobileAIBench's iOS app generates at most 128 tokens; `Mobile` reproduces that.
 pub const MOBILE_MAX_TOKENS: u32 = 128;
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Preset {

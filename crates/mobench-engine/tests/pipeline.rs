@@ -46,6 +46,7 @@ fn request(model: PathBuf, datasets: &[&str], limit: usize, max_tokens: u32) -> 
 fn events_timings_and_llama_counters_agree() {
     let dir = tempfile::tempdir().unwrap();
     let model = tiny_model(dir.path(), true);
+    let from_header = mobench_engine::model::check(&model).unwrap().n_params;
     let db = dir.path().join("runs.sqlite");
     let mut events = Vec::new();
     let outcome = run_suite(
@@ -77,6 +78,10 @@ fn events_timings_and_llama_counters_agree() {
         .count();
     assert_eq!(finished, 4);
     assert!(events.iter().any(|e| matches!(e, Event::Token { .. })));
+    // The header's count (shown before a model is ever loaded) is llama.cpp's.
+    assert!(events.iter().any(
+        |e| matches!(e, Event::ModelLoaded { n_params, .. } if *n_params == from_header && from_header > 0)
+    ));
 
     let store = Store::open(&db).unwrap();
     let samples = store.samples(outcome.run_id).unwrap();

@@ -4,6 +4,7 @@
 
 mod aggregate;
 pub mod export;
+pub mod library;
 mod migrations;
 mod records;
 pub mod resources;
@@ -508,6 +509,34 @@ impl Store {
                     grader: r.get(8)?,
                 })
             })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Each figure's mean over all of a run's samples, pooled from the per-dataset means
+    /// (weighted by how many samples each has): `(run_id, figure, value)` for every run.
+    pub fn pooled_means(&self) -> Result<Vec<(i64, String, Option<f64>)>> {
+        self.pooled(None)
+    }
+
+    /// [`Store::pooled_means`] of one run.
+    pub fn pooled_means_of(&self, run_id: i64) -> Result<Vec<(String, Option<f64>)>> {
+        Ok(self
+            .pooled(Some(run_id))?
+            .into_iter()
+            .map(|(_, f, v)| (f, v))
+            .collect())
+    }
+
+    fn pooled(&self, run_id: Option<i64>) -> Result<Vec<(i64, String, Option<f64>)>> {
+        let mut st = self.conn.prepare(
+            "SELECT run_id, figure,
+                    SUM(value * n) / NULLIF(SUM(CASE WHEN value IS NULL THEN 0 ELSE n END), 0)
+             FROM aggregates WHERE stat = 'mean' AND (?1 IS NULL OR run_id = ?1)
+             GROUP BY run_id, figure ORDER BY run_id, MIN(rowid)",
+        )?;
+        let rows = st
+            .query_map([run_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }

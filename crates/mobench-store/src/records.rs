@@ -3,6 +3,7 @@
 use rusqlite::Row;
 use serde::{Deserialize, Serialize};
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RunStatus {
@@ -45,14 +46,18 @@ pub struct NewModel {
     pub has_chat_template: bool,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelRow {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub id: i64,
     pub path: String,
     pub sha256: String,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub size_bytes: u64,
     pub name: Option<String>,
     pub architecture: Option<String>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub n_params: u64,
     pub quantization: Option<String>,
     pub n_ctx_train: u32,
@@ -120,8 +125,10 @@ pub struct PlannedDataset {
     pub metrics: Vec<String>,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct RunDatasetRow {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub dataset_id: i64,
     pub name: String,
     pub task: String,
@@ -187,6 +194,7 @@ pub struct NewLoad {
     pub n_ctx: u32,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct LoadRow {
     pub cold: bool,
@@ -198,6 +206,7 @@ pub struct LoadRow {
 
 /// A sample's efficiency figures, as GUIDE.md defines them. `None` = could not be measured
 /// (for example a decode rate needs at least two generated tokens).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct SampleTimings {
     pub ttft_ms: Option<f64>,
@@ -215,14 +224,18 @@ pub struct SampleTimings {
 }
 
 /// llama.cpp's own counters for the sample, kept beside ours as a cross-check.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct LlamaCounters {
     pub t_p_eval_ms: f64,
     pub t_eval_ms: f64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub n_p_eval: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub n_eval: i64,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScoreRecord {
     pub metric: String,
@@ -253,8 +266,10 @@ pub struct SampleRecord {
     pub scores: Vec<ScoreRecord>,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct SampleRow {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub id: i64,
     pub dataset: String,
     pub task: String,
@@ -273,6 +288,7 @@ pub struct SampleRow {
     pub timings: SampleTimings,
     pub llama: Option<LlamaCounters>,
     pub scores: Vec<ScoreRecord>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub dataset_id: i64,
 }
 
@@ -356,6 +372,7 @@ impl SampleRow {
     }
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct AggregateRow {
     #[serde(skip)]

@@ -9,6 +9,7 @@ use crate::export::{Cell, Table};
 use crate::{Result, Store};
 
 /// A per-run resource figure; `value` is None exactly when `missing_reason` says why.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ResourceFigure {
     pub figure: String,

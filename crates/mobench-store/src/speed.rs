@@ -140,12 +140,14 @@ pub struct BenchModelMeta {
 }
 
 /// One round of sustained mode.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RoundResult {
     pub round: u32,
     /// Since the first round started, at this round's end.
     pub elapsed_ms: f64,
     pub tokens: u32,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub duration_ns: u64,
     pub tokens_per_s: f64,
     pub thermal_state: Option<String>,

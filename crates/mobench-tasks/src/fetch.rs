@@ -144,6 +144,41 @@ pub fn download(
     Ok(())
 }
 
+/// What [`fetch_dataset`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fetched {
+    /// The file was there with the catalog's checksum; nothing was downloaded.
+    AlreadyPresent,
+    Downloaded,
+}
+
+/// Makes a catalog dataset's file present and verified in `dir`: from its catalog URL, or from
+/// `mirror` (a base URL the file name is appended to).
+pub fn fetch_dataset(
+    def: &crate::DatasetDef,
+    dir: &Path,
+    mirror: Option<&str>,
+    progress: &mut dyn FnMut(u64, Option<u64>),
+) -> Result<Fetched, FetchError> {
+    let dest = dir.join(&def.file);
+    if dest.exists() && sha256_file(&dest).ok().as_deref() == Some(def.sha256.as_str()) {
+        return Ok(Fetched::AlreadyPresent);
+    }
+    let url = match mirror {
+        Some(m) => format!("{}/{}", m.trim_end_matches('/'), def.file),
+        None => def.url.clone().ok_or_else(|| FetchError::Network {
+            url: String::new(),
+            message: format!("{} is built in and has nothing to download", def.name),
+        })?,
+    };
+    let expected = Expected {
+        sha256: &def.sha256,
+        bytes: Some(def.bytes),
+    };
+    download(&url, &dest, &expected, progress)?;
+    Ok(Fetched::Downloaded)
+}
+
 /// Streams a file through sha256 and returns lowercase hex.
 pub fn sha256_file(path: &Path) -> Result<String, FetchError> {
     let io_error = |source| FetchError::Io {

@@ -8,6 +8,8 @@ pub mod load;
 pub mod prompt;
 pub mod select;
 mod starter;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use catalog::{Catalog, CatalogError, DatasetDef, Format, TaskDef};
 pub use cleanup::Cleanup;

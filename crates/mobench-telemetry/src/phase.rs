@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// What the engine is doing, so that a reading can be attributed to model loading, prompt
 /// processing or token generation.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
 )]

@@ -6,6 +6,7 @@ use crate::phase::Phase;
 
 /// Thermal pressure in Apple's four levels; Linux thermal zones are mapped onto the same scale
 /// so that devices can be compared (see [`crate::parse::thermal_state`]).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ThermalState {
@@ -39,6 +40,7 @@ impl ThermalState {
 
 /// Battery charging state, in the vocabulary of Linux's power_supply `status` attribute, which
 /// is the richest of the platforms'.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BatteryState {
@@ -89,28 +91,37 @@ impl BatteryState {
 
 /// One sample of what the run costs the device. A `None` is a sensor this platform does not
 /// offer or could not read at that moment; [`crate::Probe::sensors`] says why.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Reading {
     /// Wall clock, so that readings from several sessions of a resumed run can be ordered.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub unix_ms: i64,
     /// Monotonic milliseconds since this session's sampler started; intervals are measured on
     /// this clock because the wall clock can jump.
     pub elapsed_ms: f64,
     pub phase: Phase,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub sample_index: Option<u64>,
     /// Process CPU time over wall time since the previous reading; 100 = one core fully busy.
     pub process_cpu_pct: Option<f64>,
     /// Whole-machine busy time since the previous reading; 100 = every logical CPU fully busy.
     pub system_cpu_pct: Option<f64>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub rss_bytes: Option<u64>,
     /// The process's high-water mark of resident memory (Linux `VmHWM`, Apple
     /// `resident_size_peak`).
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub peak_rss_bytes: Option<u64>,
     /// Apple `phys_footprint`: what iOS's memory limit is enforced against.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub footprint_bytes: Option<u64>,
     /// iOS `os_proc_available_memory`: how much more the app may use before being killed.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub headroom_bytes: Option<u64>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub system_memory_used_bytes: Option<u64>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub system_memory_available_bytes: Option<u64>,
     pub battery_level_pct: Option<f64>,
     pub battery_state: Option<BatteryState>,
