@@ -1,0 +1,34 @@
+/// The app's commands, declared so that each needs an `allow-<command>` permission in a
+/// capability (least privilege) instead of being open to every window.
+const COMMANDS: &[&str] = &[
+    "app_info",
+    "ui_ready",
+    "get_settings",
+    "save_settings",
+    "clear_data",
+    "list_models",
+    "import_model",
+    "delete_model",
+    "list_datasets",
+    "fetch_datasets",
+    "start_run",
+    "resume_run",
+    "cancel_run",
+    "active_run",
+    "list_runs",
+    "get_run",
+    "get_samples",
+    "get_readings",
+    "delete_run",
+    "compare_runs",
+    "sample_diff",
+    "export_csv",
+];
+
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri-build failed");
+}

@@ -1,0 +1,18 @@
+//! TypeScript bindings for the UI (`ui/src/bindings`). Types the app defines carry
+//! `#[ts(export)]`; those that only appear in command results, and come from the engine's crates,
+//! are exported here. scripts/test.sh fails when the committed files differ from what this makes.
+
+#[cfg(test)]
+mod tests {
+    use ts_rs::TS;
+
+    #[test]
+    fn export_bindings_of_command_results() {
+        mobench_store::SampleRow::export_all().unwrap();
+        mobench_telemetry::Reading::export_all().unwrap();
+        mobench_engine::report::RunSummary::export_all().unwrap();
+        mobench_engine::report::Comparison::export_all().unwrap();
+        mobench_engine::report::SampleDiff::export_all().unwrap();
+        mobench_engine::export::ExportKind::export_all().unwrap();
+    }
+}

@@ -1,0 +1,367 @@
+//! The app's commands: one-line wrappers over the engine and the modules beside this one.
+//! Anything slow runs off the async runtime's threads (`spawn_blocking`), and every run goes to
+//! the engine's worker thread, so the window never waits on a model.
+
+use std::path::{Path, PathBuf};
+
+use mobench_engine::export::ExportKind;
+use mobench_engine::report::{Comparison, RunSummary, SampleDiff};
+use mobench_store::SampleRow;
+use mobench_telemetry::Reading;
+use serde::{Deserialize, Serialize};
+use tauri::ipc::Channel;
+use tauri::{AppHandle, Manager, Runtime, State};
+use tauri_plugin_fs::FsExt;
+
+use crate::datasets::{self, DatasetEntry, DownloadProgress, FetchReport};
+use crate::error::{AppError, AppResult};
+use crate::library::{self, ImportMode, ImportProgress, ModelEntry};
+use crate::runs::{ActiveRun, Job, LiveEvent, NewRunRequest, QueueTicket};
+use crate::settings::{max_threads, AppSettings};
+use crate::state::AppState;
+use crate::views::{self, ExportReport, RunDetail};
+
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct AppInfo {
+    pub version: String,
+    pub platform: String,
+    pub data_dir: String,
+    pub db_path: String,
+    pub db_path_editable: bool,
+    pub models_dir: String,
+    pub datasets_dir: String,
+    /// Set when exports go to a fixed folder without a save dialog.
+    pub export_dir: Option<String>,
+    pub llama: String,
+    pub threads_max: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ts_rs::TS)]
+#[ts(export)]
+#[serde(rename_all = "lowercase")]
+pub enum ClearScope {
+    /// Every run and its samples and readings.
+    Runs,
+    /// Runs, copied models, downloaded datasets and settings.
+    All,
+}
+
+/// Runs blocking work on the async runtime's blocking pool with the app's state.
+async fn blocking<R: Runtime, T: Send + 'static>(
+    app: AppHandle<R>,
+    work: impl FnOnce(&AppState) -> AppResult<T> + Send + 'static,
+) -> AppResult<T> {
+    tauri::async_runtime::spawn_blocking(move || work(&app.state::<AppState>()))
+        .await
+        .map_err(|e| AppError::new("internal", format!("background task failed: {e}")))?
+}
+
+/// A path from the UI is used only if the user chose it in a file dialog (the dialog adds it to
+/// the file-system scope), or it lies in the app's own folders.
+fn user_chosen<R: Runtime>(app: &AppHandle<R>, state: &AppState, path: &Path) -> AppResult<()> {
+    // `..` could climb out of a folder that `starts_with` accepts.
+    let plain = path.is_absolute()
+        && !path
+            .components()
+            .any(|c| c == std::path::Component::ParentDir);
+    let inside = |dir: &Path| path.starts_with(dir);
+    let allowed = plain
+        && (app.try_fs_scope().is_some_and(|s| s.is_allowed(path))
+            || inside(&state.data_dir)
+            || state.export_dir.as_deref().is_some_and(inside));
+    if allowed {
+        Ok(())
+    } else {
+        Err(AppError::new(
+            "not_chosen",
+            format!(
+                "{} was not chosen in a file dialog: pick the file again",
+                path.display()
+            ),
+        ))
+    }
+}
+
+#[tauri::command]
+pub fn app_info(state: State<'_, AppState>) -> AppInfo {
+    let show = |p: &Path| p.display().to_string();
+    AppInfo {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        platform: std::env::consts::OS.to_string(),
+        data_dir: show(&state.data_dir),
+        db_path: show(&state.db),
+        db_path_editable: state.db_path_editable,
+        models_dir: show(&state.models_dir),
+        datasets_dir: show(&state.datasets_dir),
+        export_dir: state.export_dir.as_deref().map(show),
+        llama: mobench_engine::llm::llama_build_info(),
+        threads_max: max_threads(),
+    }
+}
+
+/// Called by the UI once its first screen is painted: milliseconds since the app started.
+#[tauri::command]
+pub fn ui_ready(state: State<'_, AppState>) -> f64 {
+    let ms = state.started.elapsed().as_secs_f64() * 1e3;
+    tracing::info!(ms, "first screen painted");
+    ms
+}
+
+#[tauri::command]
+pub fn get_settings(state: State<'_, AppState>) -> AppSettings {
+    state.settings()
+}
+
+#[tauri::command]
+pub fn save_settings(state: State<'_, AppState>, settings: AppSettings) -> AppResult<AppSettings> {
+    state.set_settings(settings)
+}
+
+#[tauri::command]
+pub async fn clear_data<R: Runtime>(app: AppHandle<R>, scope: ClearScope) -> AppResult<()> {
+    blocking(app, move |state| {
+        state.ensure_idle("clear data")?;
+        let store = state.store()?;
+        for run in store.runs()? {
+            store.delete_run(run.id)?;
+        }
+        if scope == ClearScope::All {
+            for (path, source) in store.library()? {
+                library::delete(&store, &state.data_dir, &path).or_else(|e| {
+                    // A referenced file that is gone is simply forgotten.
+                    if source == mobench_store::library::ModelSource::Referenced {
+                        Ok(())
+                    } else {
+                        Err(e)
+                    }
+                })?;
+            }
+            if state.datasets_dir.exists() {
+                std::fs::remove_dir_all(&state.datasets_dir)
+                    .map_err(|e| crate::error::io_error("io", &state.datasets_dir, &e))?;
+            }
+            state.set_settings(AppSettings::default())?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn list_models<R: Runtime>(app: AppHandle<R>) -> AppResult<Vec<ModelEntry>> {
+    blocking(app, |state| library::list(&state.store()?, &state.data_dir)).await
+}
+
+#[tauri::command]
+pub async fn import_model<R: Runtime>(
+    app: AppHandle<R>,
+    path: PathBuf,
+    mode: ImportMode,
+    on_progress: Channel<ImportProgress>,
+) -> AppResult<ModelEntry> {
+    let handle = app.clone();
+    blocking(app, move |state| {
+        user_chosen(&handle, state, &path)?;
+        library::import(&state.store()?, &state.models_dir, &path, mode, &mut |p| {
+            let _ = on_progress.send(p);
+        })
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn delete_model<R: Runtime>(app: AppHandle<R>, path: String) -> AppResult<()> {
+    blocking(app, move |state| {
+        state.ensure_idle("delete a model")?;
+        library::delete(&state.store()?, &state.data_dir, &path)
+    })
+    .await
+}
+
+#[tauri::command]
+pub fn list_datasets(state: State<'_, AppState>) -> Vec<DatasetEntry> {
+    datasets::list(&state.datasets_dir)
+}
+
+#[tauri::command]
+pub async fn fetch_datasets<R: Runtime>(
+    app: AppHandle<R>,
+    names: Vec<String>,
+    on_progress: Channel<DownloadProgress>,
+) -> AppResult<Vec<FetchReport>> {
+    blocking(app, move |state| {
+        let mirror = state.settings().dataset_mirror;
+        Ok(datasets::fetch_all(
+            &state.datasets_dir,
+            &names,
+            mirror.as_deref(),
+            &mut |p| {
+                let _ = on_progress.send(p);
+            },
+        ))
+    })
+    .await
+}
+
+fn forward(channel: Channel<LiveEvent>) -> impl Fn(LiveEvent) + Send + 'static {
+    // A closed window drops the messages; the run goes on and is stored all the same.
+    move |event| {
+        let _ = channel.send(event);
+    }
+}
+
+#[tauri::command]
+pub async fn start_run<R: Runtime>(
+    app: AppHandle<R>,
+    request: NewRunRequest,
+    on_event: Channel<LiveEvent>,
+) -> AppResult<QueueTicket> {
+    blocking(app, move |state| {
+        let jobs = request
+            .resolve(&state.datasets_dir)?
+            .into_iter()
+            .map(|r| Job::Start(Box::new(r)))
+            .collect();
+        state.runner.start(
+            state.db.clone(),
+            jobs,
+            state.settings().cooldown_s,
+            forward(on_event),
+        )
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn resume_run<R: Runtime>(
+    app: AppHandle<R>,
+    run_id: i64,
+    on_event: Channel<LiveEvent>,
+) -> AppResult<QueueTicket> {
+    blocking(app, move |state| {
+        let run = mobench_engine::report::run_summary(&state.store()?, run_id)?;
+        if !run.resumable {
+            return Err(AppError::new(
+                "resume",
+                format!(
+                    "run {run_id} is {}: only an interrupted or failed suite run can be resumed",
+                    run.status.as_str()
+                ),
+            ));
+        }
+        let job = Job::Resume {
+            run_id,
+            model: run.model.path.clone(),
+        };
+        state
+            .runner
+            .start(state.db.clone(), vec![job], 0, forward(on_event))
+    })
+    .await
+}
+
+#[tauri::command]
+pub fn cancel_run(state: State<'_, AppState>) {
+    state.runner.cancel();
+}
+
+#[tauri::command]
+pub fn active_run(state: State<'_, AppState>) -> Option<ActiveRun> {
+    state.runner.active()
+}
+
+#[tauri::command]
+pub async fn list_runs<R: Runtime>(app: AppHandle<R>) -> AppResult<Vec<RunSummary>> {
+    blocking(app, |state| {
+        Ok(mobench_engine::report::summaries(&state.store()?)?)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn get_run<R: Runtime>(app: AppHandle<R>, run_id: i64) -> AppResult<RunDetail> {
+    blocking(app, move |state| views::detail(&state.store()?, run_id)).await
+}
+
+#[tauri::command]
+pub async fn get_samples<R: Runtime>(app: AppHandle<R>, run_id: i64) -> AppResult<Vec<SampleRow>> {
+    blocking(app, move |state| {
+        let store = state.store()?;
+        store.run(run_id)?;
+        Ok(store.samples(run_id)?)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn get_readings<R: Runtime>(app: AppHandle<R>, run_id: i64) -> AppResult<Vec<Reading>> {
+    blocking(app, move |state| {
+        let store = state.store()?;
+        store.run(run_id)?;
+        Ok(store.readings(run_id)?)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn delete_run<R: Runtime>(app: AppHandle<R>, run_id: i64) -> AppResult<()> {
+    blocking(app, move |state| {
+        if state.runner.is_running(run_id) {
+            return Err(AppError::new(
+                "busy",
+                format!("run {run_id} is running: cancel it before deleting it"),
+            ));
+        }
+        Ok(state.store()?.delete_run(run_id)?)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn compare_runs<R: Runtime>(
+    app: AppHandle<R>,
+    run_ids: Vec<i64>,
+    baseline: i64,
+) -> AppResult<Comparison> {
+    blocking(app, move |state| {
+        Ok(mobench_engine::report::compare(
+            &state.store()?,
+            &run_ids,
+            baseline,
+        )?)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn sample_diff<R: Runtime>(
+    app: AppHandle<R>,
+    run_ids: Vec<i64>,
+    dataset: String,
+) -> AppResult<SampleDiff> {
+    blocking(app, move |state| {
+        Ok(mobench_engine::report::sample_diff(
+            &state.store()?,
+            &run_ids,
+            &dataset,
+        )?)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn export_csv<R: Runtime>(
+    app: AppHandle<R>,
+    kind: ExportKind,
+    run_ids: Vec<i64>,
+    baseline: Option<i64>,
+    path: PathBuf,
+) -> AppResult<ExportReport> {
+    let handle = app.clone();
+    blocking(app, move |state| {
+        user_chosen(&handle, state, &path)?;
+        views::export_csv(&state.store()?, kind, &run_ids, baseline, &path)
+    })
+    .await
+}

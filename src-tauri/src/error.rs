@@ -1,0 +1,117 @@
+//! The app's errors as the UI receives them: `{code, message}`, with a stable `code` the UI can
+//! act on and a message in words a user understands. Never a panic or a Rust debug string.
+
+use mobench_engine::EngineError;
+use mobench_store::StoreError;
+use mobench_tasks::fetch::FetchError;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, ts_rs::TS)]
+#[ts(export)]
+#[error("{message}")]
+pub struct AppError {
+    pub code: String,
+    pub message: String,
+}
+
+impl AppError {
+    pub fn new(code: &str, message: impl Into<String>) -> AppError {
+        AppError {
+            code: code.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl From<EngineError> for AppError {
+    fn from(e: EngineError) -> AppError {
+        let code = match &e {
+            EngineError::ModelFile { .. } => "model_file",
+            EngineError::ModelLoad { .. } => "model_load",
+            EngineError::Catalog(_) | EngineError::Settings(_) | EngineError::Template(_) => {
+                "settings"
+            }
+            EngineError::Dataset(_) => "dataset",
+            EngineError::Store(StoreError::NoSuchRun(_)) => "not_found",
+            EngineError::Store(_) => "store",
+            EngineError::Resume { .. } => "resume",
+            EngineError::Backend(_)
+            | EngineError::Context(_)
+            | EngineError::Prompt(_)
+            | EngineError::Decode(_)
+            | EngineError::Worker(_) => "engine",
+        };
+        AppError::new(code, e.to_string())
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> AppError {
+        EngineError::from(e).into()
+    }
+}
+
+impl From<FetchError> for AppError {
+    fn from(e: FetchError) -> AppError {
+        let code = match e {
+            FetchError::Checksum { .. } | FetchError::Size { .. } => "checksum",
+            _ => "download",
+        };
+        AppError::new(code, e.to_string())
+    }
+}
+
+impl From<mobench_tasks::CatalogError> for AppError {
+    fn from(e: mobench_tasks::CatalogError) -> AppError {
+        AppError::new("settings", e.to_string())
+    }
+}
+
+/// A file operation that failed, named by its file, with the usual causes said plainly.
+pub fn io_error(code: &str, path: &std::path::Path, e: &std::io::Error) -> AppError {
+    let why = match e.raw_os_error() {
+        Some(28) => "the disk is full".to_string(),
+        Some(122) => "the disk quota is exceeded".to_string(),
+        _ => match e.kind() {
+            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+            std::io::ErrorKind::NotFound => "the folder does not exist".to_string(),
+            _ => e.to_string(),
+        },
+    };
+    AppError::new(code, format!("{}: {why}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serializes_as_code_and_message() {
+        let e: AppError = EngineError::ModelFile {
+            path: "/m/x.gguf".into(),
+            message: "is not a GGUF file".into(),
+        }
+        .into();
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({"code": "model_file", "message": "model /m/x.gguf: is not a GGUF file"})
+        );
+        let e: AppError = StoreError::NoSuchRun(7).into();
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("not_found", "no run with id 7")
+        );
+    }
+
+    #[test]
+    fn a_full_disk_is_said_plainly() {
+        let e = io_error(
+            "export",
+            std::path::Path::new("/x/out.csv"),
+            &std::io::Error::from_raw_os_error(28),
+        );
+        assert_eq!(e.message, "/x/out.csv: the disk is full");
+    }
+}

@@ -1,0 +1,106 @@
+//! The MobileAIBench app: Tauri commands over the engine, the run queue, and the app's state.
+//! `run` is the entry point on every platform (desktop `main`, and the iOS/Android library).
+
+mod bindings;
+mod commands;
+mod datasets;
+pub mod error;
+mod library;
+pub mod runs;
+pub mod settings;
+pub mod state;
+mod views;
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use tauri::{Manager, Runtime};
+
+/// When the process started (as near as Rust code can tell), for the cold-start figure.
+static STARTED: OnceLock<Instant> = OnceLock::new();
+
+/// How long closing the app waits for the sample in flight to be stored.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
+
+/// Plugins, commands and state, for the real app and for `tauri::test`'s mock runtime alike.
+pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder
+        .plugin(tauri_plugin_fs::init())
+        .plugin(tauri_plugin_dialog::init())
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::ui_ready,
+            commands::get_settings,
+            commands::save_settings,
+            commands::clear_data,
+            commands::list_models,
+            commands::import_model,
+            commands::delete_model,
+            commands::list_datasets,
+            commands::fetch_datasets,
+            commands::start_run,
+            commands::resume_run,
+            commands::cancel_run,
+            commands::active_run,
+            commands::list_runs,
+            commands::get_run,
+            commands::get_samples,
+            commands::get_readings,
+            commands::delete_run,
+            commands::compare_runs,
+            commands::sample_diff,
+            commands::export_csv,
+        ])
+}
+
+/// Where the app keeps its data: on desktop the folder the CLI uses too (so each sees the
+/// other's runs; `MOBENCH_DATA_DIR` overrides it), on mobile the app's own container.
+fn data_dir<R: Runtime>(app: &tauri::App<R>) -> Result<std::path::PathBuf, String> {
+    #[cfg(desktop)]
+    if let Some(dir) = mobench_engine::paths::data_dir() {
+        return Ok(dir);
+    }
+    app.path()
+        .app_data_dir()
+        .map_err(|e| format!("no folder to keep data in: {e}"))
+}
+
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    let started = *STARTED.get_or_init(Instant::now);
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MOBENCH_LOG")
+                .unwrap_or_else(|_| "warn,mobench_app_lib=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let app = builder(tauri::Builder::default())
+        .setup(move |app| {
+            let dir = data_dir(app)?;
+            let state = state::AppState::new(dir, started).map_err(|e| e.message)?;
+            // Runs left `running` by a killed app become resumable now, before any screen shows.
+            if let Err(e) = state.store() {
+                tracing::error!(error = %e.message, "the run database cannot be opened");
+            }
+            app.manage(state);
+            Ok(())
+        })
+        .build(tauri::generate_context!());
+    let app = match app {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("MobileAIBench could not start: {e}");
+            std::process::exit(1);
+        }
+    };
+    app.run(|handle, event| {
+        if let tauri::RunEvent::Exit = event {
+            // Closing mid-run: stop after the token in flight and store the run as interrupted,
+            // so it shows as resumable on the next start.
+            if let Some(state) = handle.try_state::<state::AppState>() {
+                state.runner.shutdown(SHUTDOWN_WAIT);
+            }
+        }
+    });
+}

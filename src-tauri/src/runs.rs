@@ -1,0 +1,363 @@
+//! Running suites from the app: a queue of runs (one per chosen model, or one resumed run) on a
+//! background thread, each run on the engine's own worker thread, events forwarded live.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mobench_engine::events::Event;
+use mobench_engine::{CancelFlag, Control, RunRequest};
+use mobench_tasks::Selection;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{AppError, AppResult};
+use crate::settings::{inference, validate_run_choices, RunDefaults};
+
+/// What the New run screen asks for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
+pub struct NewRunRequest {
+    /// Model files, run one after another in this order.
+    pub models: Vec<String>,
+    pub suite: String,
+    /// Empty: every dataset of the suite.
+    pub datasets: Vec<String>,
+    pub examples: Option<u32>,
+    #[ts(type = "number | null")]
+    pub sample_seed: Option<u64>,
+    pub preset: mobench_engine::Preset,
+    pub threads: u32,
+    pub n_ctx: u32,
+    pub gpu_layers: u32,
+    pub max_tokens: Option<u32>,
+    pub template: Option<String>,
+}
+
+impl NewRunRequest {
+    /// One engine request per model, everything checked before any run starts.
+    pub fn resolve(&self, datasets_dir: &Path) -> AppResult<Vec<RunRequest>> {
+        if self.models.is_empty() {
+            return Err(AppError::new(
+                "settings",
+                "choose at least one model to run",
+            ));
+        }
+        let choices = RunDefaults {
+            preset: self.preset,
+            examples: self.examples,
+            threads: self.threads,
+            n_ctx: self.n_ctx,
+            gpu_layers: self.gpu_layers,
+            max_tokens: self.max_tokens,
+            template: self.template.clone(),
+        };
+        validate_run_choices(&choices)?;
+        mobench_tasks::Catalog::builtin().select(&self.suite, &[], &self.datasets)?;
+        for m in &self.models {
+            mobench_engine::model::check(Path::new(m))?;
+        }
+        Ok(self
+            .models
+            .iter()
+            .map(|m| RunRequest {
+                model: PathBuf::from(m),
+                suite: self.suite.clone(),
+                tasks: Vec::new(),
+                datasets: self.datasets.clone(),
+                datasets_dir: Some(datasets_dir.to_path_buf()),
+                selection: Selection {
+                    limit: self.examples.map(|e| e as usize),
+                    seed: self.sample_seed.filter(|_| self.examples.is_some()),
+                },
+                inference: inference(&choices),
+                sample_interval_ms: None,
+            })
+            .collect())
+    }
+}
+
+/// What the queue itself says, beside the runs' own events.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum QueueEvent {
+    QueueStarted {
+        #[ts(type = "number")]
+        queue_id: u64,
+        models: Vec<String>,
+    },
+    ModelStarted {
+        index: usize,
+        total: usize,
+        model: String,
+    },
+    /// The model's run could not start (or failed before it was stored).
+    ModelFailed {
+        index: usize,
+        model: String,
+        error: AppError,
+    },
+    Cooldown {
+        seconds: u32,
+    },
+    QueueFinished {
+        #[ts(type = "Array<number>")]
+        run_ids: Vec<i64>,
+        cancelled: bool,
+    },
+}
+
+/// Everything the Live run screen receives.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
+#[serde(untagged)]
+pub enum LiveEvent {
+    Queue(QueueEvent),
+    Run(Event),
+}
+
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct QueueTicket {
+    #[ts(type = "number")]
+    pub queue_id: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct ActiveRun {
+    #[ts(type = "number")]
+    pub queue_id: u64,
+    pub models: Vec<String>,
+    pub index: usize,
+    #[ts(type = "number | null")]
+    pub run_id: Option<i64>,
+    pub cancelling: bool,
+}
+
+/// One item of a queue.
+pub enum Job {
+    Start(Box<RunRequest>),
+    Resume { run_id: i64, model: String },
+}
+
+impl Job {
+    fn model(&self) -> String {
+        match self {
+            Job::Start(r) => r.model.display().to_string(),
+            Job::Resume { model, .. } => model.clone(),
+        }
+    }
+}
+
+struct Active {
+    info: ActiveRun,
+    cancel: CancelFlag,
+    /// Disconnects when the queue thread ends.
+    done: mpsc::Receiver<()>,
+}
+
+/// The one queue that may run at a time (llama.cpp runs one model per process at a time here).
+#[derive(Clone, Default)]
+pub struct Runner {
+    active: Arc<Mutex<Option<Active>>>,
+    next_id: Arc<Mutex<u64>>,
+}
+
+/// Tokens are forwarded at most this often (a small model makes thousands a second; one IPC
+/// message each would keep the UI busy for nothing).
+const TOKEN_FLUSH: Duration = Duration::from_millis(40);
+
+impl Runner {
+    pub fn active(&self) -> Option<ActiveRun> {
+        self.lock().as_ref().map(|a| a.info.clone())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Active>> {
+        self.active.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether `run_id` is being worked on now.
+    pub fn is_running(&self, run_id: i64) -> bool {
+        self.lock()
+            .as_ref()
+            .is_some_and(|a| a.info.run_id == Some(run_id))
+    }
+
+    /// Stops the queue after the token in flight; the run in progress is stored as interrupted
+    /// and the rest of the queue is dropped.
+    pub fn cancel(&self) -> bool {
+        match self.lock().as_mut() {
+            Some(a) => {
+                a.cancel.cancel();
+                a.info.cancelling = true;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Cancels and waits (up to `timeout`) until the run in flight has been stored.
+    pub fn shutdown(&self, timeout: Duration) {
+        self.cancel();
+        let done = self.lock().take().map(|a| a.done);
+        if let Some(done) = done {
+            let _ = done.recv_timeout(timeout);
+        }
+    }
+
+    /// Starts `jobs` one after another on a background thread; returns at once.
+    pub fn start(
+        &self,
+        db: PathBuf,
+        jobs: Vec<Job>,
+        cooldown_s: u32,
+        emit: impl Fn(LiveEvent) + Send + 'static,
+    ) -> AppResult<QueueTicket> {
+        let mut slot = self.lock();
+        if slot.is_some() {
+            return Err(AppError::new(
+                "busy",
+                "a run is already going: wait for it to finish or cancel it first",
+            ));
+        }
+        let queue_id = {
+            let mut n = self.next_id.lock().unwrap_or_else(|p| p.into_inner());
+            *n += 1;
+            *n
+        };
+        let models: Vec<String> = jobs.iter().map(Job::model).collect();
+        let cancel = CancelFlag::default();
+        let (done_tx, done) = mpsc::channel();
+        *slot = Some(Active {
+            info: ActiveRun {
+                queue_id,
+                models: models.clone(),
+                index: 0,
+                run_id: None,
+                cancelling: false,
+            },
+            cancel: cancel.clone(),
+            done,
+        });
+        drop(slot);
+        let runner = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("mobench-queue".into())
+            .spawn(move || {
+                let _done = done_tx;
+                emit(LiveEvent::Queue(QueueEvent::QueueStarted {
+                    queue_id,
+                    models: models.clone(),
+                }));
+                let mut run_ids = Vec::new();
+                let total = jobs.len();
+                for (index, job) in jobs.into_iter().enumerate() {
+                    if cancel.is_cancelled() {
+                        break;
+                    }
+                    if index > 0 && cooldown_s > 0 {
+                        emit(LiveEvent::Queue(QueueEvent::Cooldown {
+                            seconds: cooldown_s,
+                        }));
+                        let until = Instant::now() + Duration::from_secs(cooldown_s.into());
+                        while Instant::now() < until && !cancel.is_cancelled() {
+                            std::thread::sleep(Duration::from_millis(50));
+                        }
+                        if cancel.is_cancelled() {
+                            break;
+                        }
+                    }
+                    runner.update(queue_id, |a| {
+                        a.index = index;
+                        a.run_id = None;
+                    });
+                    let model = job.model();
+                    emit(LiveEvent::Queue(QueueEvent::ModelStarted {
+                        index,
+                        total,
+                        model: model.clone(),
+                    }));
+                    match runner.run_one(&db, job, &cancel, queue_id, &emit) {
+                        Ok(run_id) => run_ids.push(run_id),
+                        Err(error) => emit(LiveEvent::Queue(QueueEvent::ModelFailed {
+                            index,
+                            model,
+                            error,
+                        })),
+                    }
+                }
+                // Free the slot before saying so, so that the UI may start another at once.
+                runner.finish(queue_id);
+                emit(LiveEvent::Queue(QueueEvent::QueueFinished {
+                    run_ids,
+                    cancelled: cancel.is_cancelled(),
+                }));
+            });
+        if let Err(e) = spawned {
+            self.lock().take();
+            return Err(AppError::new(
+                "internal",
+                format!("cannot start the run thread: {e}"),
+            ));
+        }
+        Ok(QueueTicket { queue_id })
+    }
+
+    fn update(&self, queue_id: u64, f: impl FnOnce(&mut ActiveRun)) {
+        if let Some(a) = self.lock().as_mut().filter(|a| a.info.queue_id == queue_id) {
+            f(&mut a.info);
+        }
+    }
+
+    fn finish(&self, queue_id: u64) {
+        let mut slot = self.lock();
+        if slot.as_ref().is_some_and(|a| a.info.queue_id == queue_id) {
+            *slot = None;
+        }
+    }
+
+    fn run_one(
+        &self,
+        db: &Path,
+        job: Job,
+        cancel: &CancelFlag,
+        queue_id: u64,
+        emit: &(impl Fn(LiveEvent) + Send),
+    ) -> AppResult<i64> {
+        let mut tokens = String::new();
+        let mut last_flush = Instant::now();
+        let mut sink = |event: &Event| {
+            if let Event::Token { text } = event {
+                tokens.push_str(text);
+                if last_flush.elapsed() < TOKEN_FLUSH {
+                    return Control::Continue;
+                }
+            }
+            if !tokens.is_empty() {
+                emit(LiveEvent::Run(Event::Token {
+                    text: std::mem::take(&mut tokens),
+                }));
+                last_flush = Instant::now();
+            }
+            match event {
+                Event::Token { .. } => {}
+                Event::RunStarted { run_id, .. } => {
+                    self.update(queue_id, |a| a.run_id = Some(*run_id));
+                    emit(LiveEvent::Run(event.clone()));
+                }
+                _ => emit(LiveEvent::Run(event.clone())),
+            }
+            Control::Continue
+        };
+        let outcome = match job {
+            Job::Start(request) => {
+                mobench_engine::run_suite(db, *request, cancel.clone(), &mut sink)
+            }
+            Job::Resume { run_id, .. } => {
+                mobench_engine::resume(db, run_id, cancel.clone(), &mut sink)
+            }
+        }?;
+        Ok(outcome.run_id)
+    }
+}

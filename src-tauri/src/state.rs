@@ -1,0 +1,76 @@
+//! What the app keeps while it runs: where its files are, its settings, and the run queue.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use mobench_store::Store;
+
+use crate::error::{AppError, AppResult};
+use crate::runs::Runner;
+use crate::settings::{self, AppSettings};
+
+pub struct AppState {
+    pub data_dir: PathBuf,
+    pub db: PathBuf,
+    pub datasets_dir: PathBuf,
+    pub models_dir: PathBuf,
+    /// `MOBENCH_EXPORT_DIR`: exports go straight into this folder without a save dialog (for
+    /// unattended use, such as the end-to-end test). Read once at start, never from the UI.
+    pub export_dir: Option<PathBuf>,
+    /// Whether the user may choose where the data lives (desktop) or the OS fixes it (mobile).
+    pub db_path_editable: bool,
+    pub started: Instant,
+    pub settings: Mutex<AppSettings>,
+    pub runner: Runner,
+}
+
+impl AppState {
+    pub fn new(data_dir: PathBuf, started: Instant) -> AppResult<AppState> {
+        std::fs::create_dir_all(&data_dir)
+            .map_err(|e| crate::error::io_error("io", &data_dir, &e))?;
+        let settings = settings::load(&data_dir);
+        Ok(AppState {
+            db: mobench_engine::paths::db_path(&data_dir),
+            datasets_dir: mobench_engine::paths::datasets_dir(&data_dir),
+            models_dir: mobench_engine::paths::models_dir(&data_dir),
+            export_dir: std::env::var_os("MOBENCH_EXPORT_DIR")
+                .filter(|d| !d.is_empty())
+                .map(PathBuf::from),
+            db_path_editable: false,
+            data_dir,
+            started,
+            settings: Mutex::new(settings),
+            runner: Runner::default(),
+        })
+    }
+
+    /// A connection to the run database (runs left `running` by a killed process become
+    /// interrupted on the way).
+    pub fn store(&self) -> AppResult<Store> {
+        Ok(mobench_engine::open_store(&self.db)?)
+    }
+
+    pub fn settings(&self) -> AppSettings {
+        self.settings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn set_settings(&self, s: AppSettings) -> AppResult<AppSettings> {
+        settings::save(&self.data_dir, &s)?;
+        *self.settings.lock().unwrap_or_else(|p| p.into_inner()) = s.clone();
+        Ok(s)
+    }
+
+    pub fn ensure_idle(&self, what: &str) -> AppResult<()> {
+        match self.runner.active() {
+            Some(_) => Err(AppError::new(
+                "busy",
+                format!("a run is going: cancel it or wait for it to finish before you {what}"),
+            )),
+            None => Ok(()),
+        }
+    }
+}
