@@ -1,0 +1,122 @@
+// Every backend call goes through this module: one typed function per command of the IPC contract.
+import { invoke, Channel } from '@tauri-apps/api/core';
+import type { AppError } from '../bindings/AppError';
+import type { AppInfo } from '../bindings/AppInfo';
+import type { AppSettings } from '../bindings/AppSettings';
+import type { ModelEntry } from '../bindings/ModelEntry';
+import type { ImportMode } from '../bindings/ImportMode';
+import type { ImportProgress } from '../bindings/ImportProgress';
+import type { DatasetEntry } from '../bindings/DatasetEntry';
+import type { DownloadProgress } from '../bindings/DownloadProgress';
+import type { FetchReport } from '../bindings/FetchReport';
+import type { NewRunRequest } from '../bindings/NewRunRequest';
+import type { QueueTicket } from '../bindings/QueueTicket';
+import type { ActiveRun } from '../bindings/ActiveRun';
+import type { LiveEvent } from '../bindings/LiveEvent';
+import type { RunSummary } from '../bindings/RunSummary';
+import type { RunDetail } from '../bindings/RunDetail';
+import type { SampleRow } from '../bindings/SampleRow';
+import type { Reading } from '../bindings/Reading';
+import type { Comparison } from '../bindings/Comparison';
+import type { SampleDiff } from '../bindings/SampleDiff';
+import type { ExportKind } from '../bindings/ExportKind';
+import type { ExportReport } from '../bindings/ExportReport';
+
+export type { AppError };
+
+/** What the user should do next, per error code (shown under the message). */
+const NEXT_STEP: Record<string, string> = {
+  model_file: 'Pick a valid GGUF model file.',
+  model_load: 'Try fewer GPU layers or a smaller context, or choose another model.',
+  dataset: 'Download the dataset again from New run.',
+  checksum: 'The download was corrupted; try again or set a dataset mirror in Settings.',
+  download: 'Check the network connection (or the dataset mirror in Settings) and retry.',
+  settings: 'Correct the highlighted settings and try again.',
+  busy: 'Wait for the current run to finish or cancel it from Live run.',
+  not_found: 'It may have been deleted; refresh the list.',
+  builtin_model: 'The built-in model cannot be deleted.',
+  resume: 'Start a new run instead.',
+  export: 'Choose another location with enough free space and write permission.',
+  export_denied: 'Pick the file again with the save dialog.',
+  store: 'Restart the app; if it persists, clear runs in Settings.',
+  io: 'Check free space and file permissions, then retry.',
+  tauri: 'This screen needs the MobileAIBench app; it cannot talk to the engine here.',
+  internal: 'Retry; if it keeps happening, restart the app.',
+};
+
+export function nextStep(err: AppError): string {
+  return NEXT_STEP[err.code] ?? NEXT_STEP.internal;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null;
+}
+
+/** Turn any rejection (AppError object, Error, string, anything) into an AppError with a readable message. */
+export function toAppError(e: unknown): AppError {
+  if (isRecord(e) && typeof e.code === 'string' && typeof e.message === 'string' && e.message.trim() !== '') {
+    return { code: e.code, message: e.message };
+  }
+  if (e instanceof Error) {
+    if (/__TAURI_INTERNALS__|reading 'invoke'|transformCallback/.test(e.message)) {
+      return { code: 'tauri', message: 'The app backend is not available.' };
+    }
+    return { code: 'internal', message: e.message || 'Something went wrong.' };
+  }
+  if (typeof e === 'string' && e.trim() !== '') return { code: 'internal', message: e };
+  if (isRecord(e) && typeof e.message === 'string' && e.message.trim() !== '') {
+    return { code: typeof e.code === 'string' ? e.code : 'internal', message: e.message };
+  }
+  if (isRecord(e) && typeof e.error === 'string') return { code: 'internal', message: e.error };
+  return { code: 'internal', message: 'Something went wrong (no details were given).' };
+}
+
+export function isAppError(e: unknown): e is AppError {
+  return isRecord(e) && typeof e.code === 'string' && typeof e.message === 'string';
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw toAppError(e);
+  }
+}
+
+function channel<T>(handler: (m: T) => void): Channel<T> {
+  const ch = new Channel<T>();
+  ch.onmessage = handler;
+  return ch;
+}
+
+export const api = {
+  appInfo: () => call<AppInfo>('app_info'),
+  uiReady: () => call<number>('ui_ready'),
+  getSettings: () => call<AppSettings>('get_settings'),
+  saveSettings: (settings: AppSettings) => call<AppSettings>('save_settings', { settings }),
+  clearData: (scope: 'runs' | 'all') => call<null>('clear_data', { scope }),
+  listModels: () => call<ModelEntry[]>('list_models'),
+  importModel: (path: string, mode: ImportMode, onProgress: (p: ImportProgress) => void) =>
+    call<ModelEntry>('import_model', { path, mode, onProgress: channel(onProgress) }),
+  deleteModel: (path: string) => call<null>('delete_model', { path }),
+  listDatasets: () => call<DatasetEntry[]>('list_datasets'),
+  fetchDatasets: (names: string[], onProgress: (p: DownloadProgress) => void) =>
+    call<FetchReport[]>('fetch_datasets', { names, onProgress: channel(onProgress) }),
+  startRun: (request: NewRunRequest, onEvent: (e: LiveEvent) => void) =>
+    call<QueueTicket>('start_run', { request, onEvent: channel(onEvent) }),
+  resumeRun: (runId: number, onEvent: (e: LiveEvent) => void) =>
+    call<QueueTicket>('resume_run', { runId, onEvent: channel(onEvent) }),
+  cancelRun: () => call<null>('cancel_run'),
+  activeRun: () => call<ActiveRun | null>('active_run'),
+  listRuns: () => call<RunSummary[]>('list_runs'),
+  getRun: (runId: number) => call<RunDetail>('get_run', { runId }),
+  getSamples: (runId: number) => call<SampleRow[]>('get_samples', { runId }),
+  getReadings: (runId: number) => call<Reading[]>('get_readings', { runId }),
+  deleteRun: (runId: number) => call<null>('delete_run', { runId }),
+  compareRuns: (runIds: number[], baseline: number) => call<Comparison>('compare_runs', { runIds, baseline }),
+  sampleDiff: (runIds: number[], dataset: string) => call<SampleDiff>('sample_diff', { runIds, dataset }),
+  exportCsv: (kind: ExportKind, runIds: number[], baseline: number | null, path: string) =>
+    call<ExportReport>('export_csv', { kind, runIds, baseline, path }),
+};
+
+export type Api = typeof api;

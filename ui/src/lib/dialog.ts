@@ -1,0 +1,23 @@
+import { open, save } from '@tauri-apps/plugin-dialog';
+import { toAppError } from './api';
+
+/** Ask for a GGUF file. null = cancelled. */
+export async function pickModelFile(): Promise<string | null> {
+  try {
+    const r = await open({ multiple: false, directory: false, filters: [{ name: 'GGUF model', extensions: ['gguf'] }] });
+    if (r === null || r === undefined) return null;
+    return Array.isArray(r) ? (r[0] ?? null) : r;
+  } catch (e) {
+    throw toAppError(e);
+  }
+}
+
+/** Ask where to write a CSV. null = cancelled. */
+export async function pickCsvTarget(defaultPath: string): Promise<string | null> {
+  try {
+    const r = await save({ defaultPath, filters: [{ name: 'CSV', extensions: ['csv'] }] });
+    return r ?? null;
+  } catch (e) {
+    throw toAppError(e);
+  }
+}
