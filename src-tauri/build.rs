@@ -15,6 +15,7 @@ const COMMANDS: &[&str] = &[
     "resume_run",
     "cancel_run",
     "active_run",
+    "attach_run",
     "list_runs",
     "get_run",
     "get_samples",

@@ -204,7 +204,7 @@ pub async fn fetch_datasets<R: Runtime>(
     .await
 }
 
-fn forward(channel: Channel<LiveEvent>) -> impl Fn(LiveEvent) + Send + 'static {
+fn forward(channel: Channel<LiveEvent>) -> impl Fn(LiveEvent) + Send + Sync + 'static {
     // A closed window drops the messages; the run goes on and is stored all the same.
     move |event| {
         let _ = channel.send(event);
@@ -264,6 +264,13 @@ pub async fn resume_run<R: Runtime>(
 #[tauri::command]
 pub fn cancel_run(state: State<'_, AppState>) {
     state.runner.cancel();
+}
+
+/// Attaches a (reloaded) window to the run in progress: it first receives the events that bring
+/// it up to date, then the run's own. `None` when nothing runs.
+#[tauri::command]
+pub fn attach_run(state: State<'_, AppState>, on_event: Channel<LiveEvent>) -> Option<ActiveRun> {
+    state.runner.attach(forward(on_event))
 }
 
 #[tauri::command]

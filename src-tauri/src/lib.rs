@@ -42,6 +42,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::resume_run,
             commands::cancel_run,
             commands::active_run,
+            commands::attach_run,
             commands::list_runs,
             commands::get_run,
             commands::get_samples,

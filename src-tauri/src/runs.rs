@@ -1,12 +1,13 @@
 //! Running suites from the app: a queue of runs (one per chosen model, or one resumed run) on a
 //! background thread, each run on the engine's own worker thread, events forwarded live.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use mobench_engine::events::Event;
+use mobench_engine::events::{Event, PlannedDatasetInfo};
 use mobench_engine::{CancelFlag, Control, RunRequest};
 use mobench_tasks::Selection;
 use serde::{Deserialize, Serialize};
@@ -150,11 +151,91 @@ impl Job {
     }
 }
 
+/// Where a queue's events go; a window that reloads attaches a new one.
+type Emit = Arc<dyn Fn(LiveEvent) + Send + Sync>;
+
 struct Active {
     info: ActiveRun,
     cancel: CancelFlag,
     /// Disconnects when the queue thread ends.
     done: mpsc::Receiver<()>,
+    emit: Emit,
+    replay: Replay,
+}
+
+/// What a newly attached window needs to draw the run in progress: the queue, the model, the
+/// run's plan with the samples finished so far, and the model load.
+#[derive(Default)]
+struct Replay {
+    queue: Option<QueueEvent>,
+    model: Option<QueueEvent>,
+    run: Option<Event>,
+    loaded: Option<Event>,
+    done: usize,
+    per_dataset: HashMap<String, usize>,
+}
+
+impl Replay {
+    fn note(&mut self, event: &LiveEvent) {
+        match event {
+            LiveEvent::Queue(q @ QueueEvent::QueueStarted { .. }) => self.queue = Some(q.clone()),
+            LiveEvent::Queue(m @ QueueEvent::ModelStarted { .. }) => {
+                *self = Replay {
+                    queue: self.queue.take(),
+                    model: Some(m.clone()),
+                    ..Replay::default()
+                }
+            }
+            LiveEvent::Run(r @ Event::RunStarted { already_done, .. }) => {
+                self.done = *already_done;
+                self.run = Some(r.clone());
+            }
+            LiveEvent::Run(l @ Event::ModelLoaded { .. }) => self.loaded = Some(l.clone()),
+            LiveEvent::Run(Event::SampleFinished { dataset, done, .. }) => {
+                self.done = *done;
+                *self.per_dataset.entry(dataset.clone()).or_default() += 1;
+            }
+            _ => {}
+        }
+    }
+
+    /// The events that bring a fresh window to where the run is now.
+    fn events(&self) -> Vec<LiveEvent> {
+        let mut out: Vec<LiveEvent> = [&self.queue, &self.model]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .map(LiveEvent::Queue)
+            .collect();
+        if let Some(Event::RunStarted {
+            run_id,
+            model,
+            resumed,
+            total,
+            datasets,
+            ..
+        }) = &self.run
+        {
+            let datasets = datasets
+                .iter()
+                .map(|d| PlannedDatasetInfo {
+                    already_done: d.already_done
+                        + self.per_dataset.get(&d.dataset).copied().unwrap_or(0),
+                    ..d.clone()
+                })
+                .collect();
+            out.push(LiveEvent::Run(Event::RunStarted {
+                run_id: *run_id,
+                model: model.clone(),
+                resumed: *resumed,
+                total: *total,
+                already_done: self.done,
+                datasets,
+            }));
+        }
+        out.extend(self.loaded.clone().map(LiveEvent::Run));
+        out
+    }
 }
 
 /// The one queue that may run at a time (llama.cpp runs one model per process at a time here).
@@ -212,7 +293,7 @@ impl Runner {
         db: PathBuf,
         jobs: Vec<Job>,
         cooldown_s: u32,
-        emit: impl Fn(LiveEvent) + Send + 'static,
+        emit: impl Fn(LiveEvent) + Send + Sync + 'static,
     ) -> AppResult<QueueTicket> {
         let mut slot = self.lock();
         if slot.is_some() {
@@ -239,8 +320,12 @@ impl Runner {
             },
             cancel: cancel.clone(),
             done,
+            emit: Arc::new(emit),
+            replay: Replay::default(),
         });
         drop(slot);
+        let runner = self.clone();
+        let emit = move |event: LiveEvent| runner.send(queue_id, event);
         let runner = self.clone();
         let spawned = std::thread::Builder::new()
             .name("mobench-queue".into())
@@ -288,11 +373,12 @@ impl Runner {
                     }
                 }
                 // Free the slot before saying so, so that the UI may start another at once.
-                runner.finish(queue_id);
-                emit(LiveEvent::Queue(QueueEvent::QueueFinished {
-                    run_ids,
-                    cancelled: cancel.is_cancelled(),
-                }));
+                if let Some(emit) = runner.finish(queue_id) {
+                    emit(LiveEvent::Queue(QueueEvent::QueueFinished {
+                        run_ids,
+                        cancelled: cancel.is_cancelled(),
+                    }));
+                }
             });
         if let Err(e) = spawned {
             self.lock().take();
@@ -304,16 +390,45 @@ impl Runner {
         Ok(QueueTicket { queue_id })
     }
 
+    /// Sends an event of queue `queue_id` to whoever listens now, noting what a window that
+    /// attaches later must be told. The lock is not held while the event is delivered.
+    fn send(&self, queue_id: u64, event: LiveEvent) {
+        let emit = {
+            let mut slot = self.lock();
+            let Some(a) = slot.as_mut().filter(|a| a.info.queue_id == queue_id) else {
+                return;
+            };
+            a.replay.note(&event);
+            a.emit.clone()
+        };
+        emit(event);
+    }
+
+    /// Sends the queue's further events to `emit` instead, after the events that bring it up to
+    /// date; `None` when no queue is running.
+    pub fn attach(&self, emit: impl Fn(LiveEvent) + Send + Sync + 'static) -> Option<ActiveRun> {
+        let mut slot = self.lock();
+        let a = slot.as_mut()?;
+        for event in a.replay.events() {
+            emit(event);
+        }
+        a.emit = Arc::new(emit);
+        Some(a.info.clone())
+    }
+
     fn update(&self, queue_id: u64, f: impl FnOnce(&mut ActiveRun)) {
         if let Some(a) = self.lock().as_mut().filter(|a| a.info.queue_id == queue_id) {
             f(&mut a.info);
         }
     }
 
-    fn finish(&self, queue_id: u64) {
+    /// Frees the slot; returns where the queue's last event goes.
+    fn finish(&self, queue_id: u64) -> Option<Emit> {
         let mut slot = self.lock();
         if slot.as_ref().is_some_and(|a| a.info.queue_id == queue_id) {
-            *slot = None;
+            slot.take().map(|a| a.emit)
+        } else {
+            None
         }
     }
 
@@ -323,7 +438,7 @@ impl Runner {
         job: Job,
         cancel: &CancelFlag,
         queue_id: u64,
-        emit: &(impl Fn(LiveEvent) + Send),
+        emit: &impl Fn(LiveEvent),
     ) -> AppResult<i64> {
         let mut tokens = String::new();
         let mut last_flush = Instant::now();

@@ -596,6 +596,35 @@ fn cancelling_stores_an_interrupted_run_that_resumes_and_closing_does_too() {
             break;
         }
     }
+    // A window that reloads mid-run attaches and is brought up to date first.
+    let (tx, rx) = mpsc::channel();
+    let attached = state.runner.attach(move |e| {
+        let _ = tx.send(e);
+    });
+    assert!(attached.unwrap().run_id.is_some());
+    let names: Vec<Value> = rx
+        .try_iter()
+        .map(|e| serde_json::to_value(e).unwrap())
+        .collect();
+    let kinds: Vec<&str> = names.iter().map(|e| e["event"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "queue_started",
+            "model_started",
+            "run_started",
+            "model_loaded"
+        ]
+    );
+    let done = names[2]["already_done"].as_u64().unwrap();
+    assert!(done >= 1, "{}", names[2]);
+    let per_dataset: u64 = names[2]["datasets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["already_done"].as_u64().unwrap())
+        .sum();
+    assert_eq!(per_dataset, done);
     state.runner.shutdown(Duration::from_secs(30));
     assert!(state.runner.active().is_none());
     let run = &t.ok("list_runs", json!({}))[0];

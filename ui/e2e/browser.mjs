@@ -335,6 +335,28 @@ async function flow(browser, vp) {
   await ctx.close();
 }
 
+// After a reload during a run the window attaches to it: progress so far, then live events.
+async function attachedRun(browser) {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(8000);
+  const errs = [];
+  page.on('console', (m) => (m.type() === 'error' || m.type() === 'warning') && errs.push(m.text()));
+  page.on('pageerror', (e) => errs.push(e.message));
+  const cfg = { runs: 3, samplesPerRun: 24, attach: true, activeRun: { queue_id: 5, models: ['/m/a.gguf', '/m/b.gguf'], index: 1, run_id: 9, cancelling: false } };
+  await page.addInitScript({ content: `window.__STUB_CONFIG__ = ${JSON.stringify(cfg)};\n${STUB}\nObject.freeze(Object.prototype);` });
+  await step('[attached] run in progress after reload', async () => {
+    await page.goto(`${BASE}/#/live`);
+    const bar = page.getByTestId('run-progress');
+    await bar.waitFor();
+    await page.waitForFunction(() => document.querySelector('[data-testid=run-progress]')?.getAttribute('aria-valuenow') === '3');
+    check((await page.getByTestId('detached-run').count()) === 0, '[attached] shown as detached');
+    check((await calls(page, 'attach_run')).length === 1, '[attached] attach_run not invoked');
+  });
+  check(errs.length === 0, `[attached] console errors: ${errs.join(' | ')}`);
+  await ctx.close();
+}
+
 // After a reload during a run the window has no event stream: Live shows the background run,
 // can cancel it, and notices when it ends.
 async function detachedRun(browser) {
@@ -371,6 +393,8 @@ try {
   }
   console.log('\n== detached run');
   await detachedRun(browser);
+  console.log('\n== attached run');
+  await attachedRun(browser);
 } catch (e) {
   failures.push(`fatal: ${e.stack || e}`);
 } finally {

@@ -232,6 +232,18 @@
         if (state.active) state.active = null;
         return null;
       case 'active_run': return state.active;
+      case 'attach_run': {
+        if (!cfg.attach || !state.active) return cfg.attach ? null : err('internal', 'stub: attach_run not offered');
+        const send = makeSender(args.onEvent);
+        state.liveSend = send;
+        state.finished = false;
+        const a = state.active;
+        send({ event: 'queue_started', queue_id: a.queue_id, models: a.models });
+        send({ event: 'model_started', index: a.index, total: a.models.length, model: a.models[a.index] });
+        send({ event: 'run_started', run_id: a.run_id, model: a.models[a.index], resumed: false, total: 8, already_done: 3,
+          datasets: [{ dataset: 'arith', task: 'math', samples: 4, already_done: 3 }, { dataset: 'capitals', task: 'qa', samples: 4, already_done: 0 }] });
+        return a;
+      }
       case 'list_runs': return runs;
       case 'get_run': {
         if (!runs.find((r) => r.id === args.runId)) return err('not_found', `Run ${args.runId} does not exist.`);

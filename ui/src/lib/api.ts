@@ -108,6 +108,9 @@ export const api = {
     call<QueueTicket>('resume_run', { runId, onEvent: channel(onEvent) }),
   cancelRun: () => call<null>('cancel_run'),
   activeRun: () => call<ActiveRun | null>('active_run'),
+  /** Attaches this window to the run in progress (after a reload): replays where it is, then streams. */
+  attachRun: (onEvent: (e: LiveEvent) => void) =>
+    call<ActiveRun | null>('attach_run', { onEvent: channel(onEvent) }),
   listRuns: () => call<RunSummary[]>('list_runs'),
   getRun: (runId: number) => call<RunDetail>('get_run', { runId }),
   getSamples: (runId: number) => call<SampleRow[]>('get_samples', { runId }),

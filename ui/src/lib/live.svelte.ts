@@ -72,10 +72,21 @@ export async function cancelRun(): Promise<void> {
 let poll: ReturnType<typeof setInterval> | null = null;
 
 /**
- * On start-up: learn about a run going on in the background that this window has no stream for
- * (e.g. after a reload). While there is one, poll active_run so its end is noticed.
+ * On start-up: a run may be going on in the background that this window has no stream for (after
+ * a reload). Attach to it: the backend replays where it is and then streams its events. If that
+ * is not possible, show it as detached and poll active_run so its end is noticed.
  */
 export async function syncActive(): Promise<void> {
+  if (state.phase === 'idle' || state.phase === 'finished') {
+    try {
+      if (await api.attachRun(dispatch)) {
+        detached = null;
+        return;
+      }
+    } catch {
+      /* fall back to the detached view below */
+    }
+  }
   const a = await api.activeRun();
   if (a && (state.phase === 'idle' || state.phase === 'finished')) {
     detached = a;
