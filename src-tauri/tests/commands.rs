@@ -85,8 +85,8 @@ impl TestApp {
         models[0]["path"].as_str().unwrap().to_string()
     }
 
-    /// Starts a queue directly on the runner and collects its events until it finishes.
-    fn run_collecting(&self, req: NewRunRequest) -> Vec<LiveEvent> {
+    /// Starts a queue directly on the runner; its events arrive on the receiver.
+    fn start(&self, req: NewRunRequest) -> mpsc::Receiver<LiveEvent> {
         let state = self.state();
         let jobs = req
             .resolve(&state.datasets_dir)
@@ -101,8 +101,13 @@ impl TestApp {
                 let _ = tx.send(e);
             })
             .unwrap();
+        rx
+    }
+
+    /// [`TestApp::start`], collecting the events until the queue finishes.
+    fn run_collecting(&self, req: NewRunRequest) -> Vec<LiveEvent> {
         let mut events = Vec::new();
-        for e in rx.iter() {
+        for e in self.start(req).iter() {
             let last = matches!(e, LiveEvent::Queue(QueueEvent::QueueFinished { .. }));
             events.push(e);
             if last {
@@ -522,20 +527,8 @@ fn cancelling_stores_an_interrupted_run_that_resumes_and_closing_does_too() {
     let t = app();
     let model = t.builtin();
     let state = t.state();
-    let jobs = tiny_request(&model, 5)
-        .resolve(&state.datasets_dir)
-        .unwrap()
-        .into_iter()
-        .map(|r| mobench_app_lib::runs::Job::Start(Box::new(r)))
-        .collect();
     // Cancel as soon as the model starts loading.
-    let (tx, rx) = mpsc::channel();
-    state
-        .runner
-        .start(state.db.clone(), jobs, 0, move |e| {
-            let _ = tx.send(e);
-        })
-        .unwrap();
+    let rx = t.start(tiny_request(&model, 5));
     let mut cancelled = None;
     for e in rx.iter() {
         if let LiveEvent::Run(Event::RunStarted { .. }) = e {
@@ -578,19 +571,7 @@ fn cancelling_stores_an_interrupted_run_that_resumes_and_closing_does_too() {
     assert!(message.contains("completed"), "{message}");
 
     // Closing the app mid-run stores the run as interrupted (what the exit handler does).
-    let jobs = tiny_request(&model, 5)
-        .resolve(&state.datasets_dir)
-        .unwrap()
-        .into_iter()
-        .map(|r| mobench_app_lib::runs::Job::Start(Box::new(r)))
-        .collect();
-    let (tx, rx) = mpsc::channel();
-    state
-        .runner
-        .start(state.db.clone(), jobs, 0, move |e| {
-            let _ = tx.send(e);
-        })
-        .unwrap();
+    let rx = t.start(tiny_request(&model, 5));
     for e in rx.iter() {
         if matches!(e, LiveEvent::Run(Event::SampleFinished { .. })) {
             break;
