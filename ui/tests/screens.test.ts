@@ -55,6 +55,18 @@ describe('Settings screen', () => {
       dataset_mirror: 'https://mirror.example/ds/',
     });
   });
+
+  it('keeps the advanced section open while the user types in it', async () => {
+    mockIPC((cmd) => (cmd === 'get_settings' ? settings : cmd === 'app_info' ? info : null));
+    render(Settings);
+    const maxTokens = (await screen.findByLabelText(/Max new tokens/)) as HTMLInputElement;
+    const details = maxTokens.closest('details') as HTMLDetailsElement;
+    details.open = true;
+    await fireEvent.input(maxTokens, { target: { value: '1' } });
+    await fireEvent.input(maxTokens, { target: { value: '1000' } });
+    expect(details.open).toBe(true);
+    expect(maxTokens.value).toBe('1000');
+  });
 });
 
 describe('Live run screen', () => {
