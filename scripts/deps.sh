@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Installs the system packages that building llama.cpp (through llama-cpp-sys-2) needs on
-# Debian/Ubuntu, only those missing. Sourced by run.sh and test.sh.
+# Installs the system packages the build needs on Debian/Ubuntu, only those missing.
+#   scripts/deps.sh        llama.cpp (through llama-cpp-sys-2): compilers, cmake, libclang
+#   scripts/deps.sh app    also the app's: WebKitGTK to build it, and for its tests WebKitWebDriver,
+#                          Xvfb and Chromium
 set -euo pipefail
 
+pkgs=(build-essential cmake clang libclang-dev pkg-config git)
+if [ "${1:-}" = "app" ]; then
+  pkgs+=(libwebkit2gtk-4.1-dev webkit2gtk-driver xvfb chromium python3)
+fi
 need=()
-for pkg in build-essential cmake clang libclang-dev pkg-config git; do
+for pkg in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if ((${#need[@]})); then
@@ -17,4 +23,11 @@ fi
 if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo not found: install the Rust toolchain (rustup, Rust 1.95 or newer) first" >&2
   exit 1
+fi
+if [ "${1:-}" = "app" ]; then
+  node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  if [ "$node_major" -lt 20 ]; then
+    echo "the app's UI needs Node.js 20 or newer with npm (found: $(node --version 2>/dev/null || echo none))" >&2
+    exit 1
+  fi
 fi

@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
-cargo build --release --workspace
+cargo build --release -p mobench-cli
 exec target/release/mobench run "$@"

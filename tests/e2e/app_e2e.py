@@ -1,0 +1,541 @@
+#!/usr/bin/env python3
+"""End-to-end test of the MobileAIBench desktop app, through its real window (tauri-driver).
+
+Flow (the issue's): run the starter suite on the built-in model, watch it complete, open the run,
+run it again, compare the two runs, export CSVs and check their rows; plus: cancel a run mid-way
+(-> interrupted, resumable in History) and resume it to completion. The database in the data
+folder is checked with sqlite3 (read-only). A screenshot is taken at each step.
+
+Started by scripts/e2e.sh, which provides Xvfb, tauri-driver (with MOBENCH_DATA_DIR and
+MOBENCH_EXPORT_DIR in its environment, inherited by the app) and the debug build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import re
+import sqlite3
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from webdriver import Session, WebDriverError, wait_for  # noqa: E402
+
+RUN_TIMEOUT_S = 600  # a suite run on the tiny model takes seconds; CI machines can be slow
+EXAMPLES = 2  # per dataset, for the two compared runs (custom count)
+# The run that is cancelled must last long enough to be stopped mid-way: every row of the starter
+# datasets, one thread, and the accuracy preset, whose answers run to the tasks' own limits
+# (512-1024 tokens: the tiny model's random weights rarely stop earlier).
+CANCEL_EXAMPLES = "10"
+CANCEL_PRESET = "accuracy"
+CANCEL_THREADS = "1"
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond: object, msg: str) -> None:
+    if not cond:
+        raise Failure(msg)
+
+
+class E2E:
+    def __init__(self, a: argparse.Namespace):
+        self.a = a
+        self.t0 = time.monotonic()
+        self.timings: list[tuple[str, float]] = []
+        self.shot_n = 0
+        self.s: Session | None = None
+        self.facts: dict[str, object] = {}
+        self.ui_issues: set[str] = set()  # problems seen that do not stop the flow
+        os.makedirs(a.shots, exist_ok=True)
+
+    # -- helpers ------------------------------------------------------------------------------
+    def log(self, msg: str) -> None:
+        print(f"[{time.monotonic() - self.t0:7.2f}s] {msg}", flush=True)
+
+    def step(self, name: str):
+        e2e = self
+
+        class _Step:
+            def __enter__(self):
+                self.t = time.monotonic()
+                e2e.log(f"-- {name}")
+
+            def __exit__(self, typ, val, tb):
+                dt = time.monotonic() - self.t
+                if typ is None:
+                    e2e.timings.append((name, dt))
+                    e2e.log(f"   ok ({dt:.2f} s)")
+                return False
+
+        return _Step()
+
+    def shot(self, name: str) -> None:
+        self.shot_n += 1
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
+        path = os.path.join(self.a.shots, f"{self.shot_n:02d}-{name}.png")
+        size = self.s.screenshot(path)
+        self.log(f"   screenshot {path} ({size // 1024} KiB)")
+
+    def click(self, css: str, attempts: int = 3) -> None:
+        """Finds and clicks; found again if the UI re-rendered it in between (live screens do)."""
+        for i in range(attempts):
+            try:
+                self.s.find(css).click()
+                return
+            except WebDriverError as e:
+                if e.error != "stale element reference" or i == attempts - 1:
+                    raise
+
+    def count(self, css: str) -> int:
+        """How many elements match now (no implicit wait)."""
+        return self.s.execute("return document.querySelectorAll(arguments[0]).length", css)
+
+    def texts(self, css: str) -> list[str]:
+        return self.s.execute(
+            "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.innerText.trim())", css)
+
+    def goto(self, nav_testid: str, screen_testid: str) -> None:
+        self.click(f'[data-testid="{nav_testid}"]')
+        wait_for(f"the {screen_testid} screen", lambda: self.count(f'[data-testid="{screen_testid}"]') == 1)
+
+    def choose(self, select_css: str, value: str) -> None:
+        """Picks an <option> by clicking it, as a user would."""
+        sel = self.s.find(select_css)
+        sel.select_option(value)
+        wait_for(f"{select_css} = {value}", lambda: sel.prop("value") == value, timeout=5)
+
+    def errors_on_screen(self) -> list[str]:
+        try:
+            return self.texts('[data-testid="error-banner"], .error-box, [role="alert"]')
+        except WebDriverError:
+            return []
+
+    # -- flows --------------------------------------------------------------------------------
+    def open_session(self) -> None:
+        with self.step("open the app (session) and wait for the first screen"):
+            t = time.monotonic()
+            self.s = Session(self.a.driver, {"tauri:options": {"application": self.a.binary}})
+            self.log(f"   session created in {self.s.created_s:.2f} s "
+                     f"({self.s.capabilities.get('browserName')} {self.s.capabilities.get('browserVersion')})")
+            self.s.set_implicit_wait(10)
+            check(self.app_pids() or not os.path.isdir("/proc"),
+                  f"no {self.a.binary} process has MOBENCH_DATA_DIR={self.a.data}: is it set for tauri-driver?")
+            first = wait_for("the first screen (Models)",
+                             lambda: self.count('[data-testid="models-screen"] [data-testid="model-row"]') > 0,
+                             timeout=30, interval=0.05)
+            check(first, "no first screen")
+            first_s = time.monotonic() - t
+            self.facts["first_screen_s"] = first_s
+            title = self.s.title
+            # The page title names the screen: "Models · MobileAIBench".
+            check(title == "MobileAIBench" or title.endswith("· MobileAIBench"),
+                  f"window title is {title!r}, expected 'MobileAIBench' or '<screen> · MobileAIBench'")
+            check(self.s.url.startswith("tauri://localhost"),
+                  f"the window shows {self.s.url}, not the embedded UI (built without tauri/custom-protocol?)")
+            self.log(f"   title {title!r}, first screen {first_s:.2f} s after the session request")
+            builtin = [t for t in self.texts('[data-testid="model-row"]') if "built-in" in t]
+            check(builtin, "the built-in model is not in the model list")
+            self.facts["builtin_model"] = builtin[0].splitlines()[0]
+            self.shot("first-screen-models")
+
+    def type_advanced(self, css: str, text: str) -> None:
+        """Types into a field of New run › Advanced, key by key as a person would. Notes (does
+        not fail on) the section collapsing while typing, re-opening it to go on."""
+        summary = '[data-testid="new-run-screen"] details summary'
+        is_open = lambda: self.s.execute("return document.querySelector(arguments[0]).closest('details').open", css)
+        if not is_open():
+            self.click(summary)
+        box = self.s.find(css)
+        box.clear()
+        for ch in text:
+            if not is_open():
+                self.click(summary)
+            box.send_keys(ch)
+            if not is_open():
+                self.ui_issues.add("New run › Advanced collapses as soon as a field in it is edited "
+                                   "(what is typed after the first key is lost)")
+        check(box.prop("value") == text, f"{css} holds {box.prop('value')!r} after typing {text!r}")
+
+    def new_run(self, examples: str, custom: int | None = None, preset: str | None = None,
+                threads: str | None = None) -> None:
+        self.goto("nav-new-run", "new-run-screen")
+        start = self.s.testid("start-run")  # present once models and datasets are loaded
+        # The built-in model is picked by default: exactly one model, the built-in one.
+        rows = self.s.find_all('[data-testid="model-checkbox-row"]')
+        picked = [r for r in rows if r.find('[data-testid="model-checkbox"]').selected]
+        if not picked:
+            rows[0].find('[data-testid="model-checkbox"]').click()
+            picked = [rows[0]]
+        check(len(picked) == 1, f"{len(picked)} models are picked, expected the built-in one only")
+        check("tiny" in picked[0].text.lower() or self.facts["builtin_model"] in picked[0].text,
+              f"the picked model is not the built-in one: {picked[0].text!r}")
+        self.choose('[data-testid="suite-select"]', "starter")
+        boxes = self.s.find_all('[data-testid="dataset-checkbox"]')
+        for b in boxes:
+            if not b.selected and b.enabled:
+                b.click()
+        n_ds = sum(1 for b in boxes if b.selected)
+        check(n_ds == len(boxes) > 0, f"{n_ds} of {len(boxes)} starter datasets are selected")
+        self.choose('[data-testid="examples-select"]', examples)
+        if custom is not None:
+            box = self.s.testid("examples-custom")
+            box.clear()
+            box.send_keys(str(custom))
+            check(box.prop("value") == str(custom), f"examples-custom holds {box.prop('value')!r}")
+        if preset is not None:
+            self.click(f'[data-testid="preset-{preset}"]')
+            check(self.s.testid(f"preset-{preset}").selected, f"preset {preset} is not selected")
+        if threads is not None:
+            self.type_advanced('[data-testid="threads-input"]', threads)
+        self.facts["threads"] = self.s.testid("threads-input").prop("value")
+        preset_now = "accuracy" if self.s.testid("preset-accuracy").selected else "mobile"
+        hints = self.texts('[data-testid="start-hints"] li')
+        check(not hints, f"the form refuses to start: {hints}")
+        wait_for("the Start button to be enabled", lambda: start.enabled, timeout=5)
+        self.log(f"   built-in model, suite starter, {n_ds} datasets, examples {custom or examples}, "
+                 f"preset {preset_now}, threads {self.facts['threads']}")
+        self.shot("new-run-form")
+        start.click()
+        wait_for("the Live run screen", lambda: self.count('[data-testid="live-screen"]') == 1)
+
+    def progress(self) -> tuple[int, int]:
+        p = self.s.execute(
+            "const e = document.querySelector('[data-testid=\"run-progress\"]');"
+            "return e ? [Number(e.getAttribute('aria-valuenow')), Number(e.getAttribute('aria-valuemax'))] : null")
+        return (p[0], p[1]) if p else (-1, -1)
+
+    def status(self) -> str:
+        t = self.texts('[data-testid="run-status"]')
+        return t[0] if t else ""
+
+    def watch_run(self, label: str, until: str = "Completed", cancel_after: int | None = None) -> dict:
+        """Watches run-progress and run-status on the Live screen until the queue has finished
+        (status starts with `until`). With cancel_after, clicks Cancel once that many samples are done."""
+        t = time.monotonic()
+        seen: list[tuple[int, int]] = []
+        cancelled_at = None
+        last_print = 0.0
+        while True:
+            done, total = self.progress()
+            if not seen or seen[-1] != (done, total):
+                seen.append((done, total))
+            status = self.status()
+            finished = self.count('[data-testid="finished-runs"]') == 1 and not status.startswith(("Running", "Loading", "Starting", "Cancelling"))
+            if finished:
+                break
+            if cancel_after is not None and cancelled_at is None and total > 0 and done >= cancel_after:
+                check(done < total, f"the run finished ({done}/{total}) before it could be cancelled")
+                self.click('[data-testid="cancel-run"]')
+                cancelled_at = (done, total)
+                self.log(f"   clicked Cancel at {done}/{total}")
+                self.shot(f"{label}-cancelling")
+            now = time.monotonic()
+            if now - last_print > 5:
+                self.log(f"   {label}: {done}/{total} · {status!r} · {now - t:.0f} s")
+                last_print = now
+            errs = self.errors_on_screen()
+            check(not [e for e in errs if "Could not" in e or "failed" in e.lower()], f"error on screen: {errs}")
+            check(now - t < RUN_TIMEOUT_S, f"{label}: not finished after {RUN_TIMEOUT_S} s ({done}/{total}, {status!r})")
+            time.sleep(0.1)
+        elapsed = time.monotonic() - t
+        done, total = self.progress()
+        status = self.status()
+        links = self.texts('[data-testid="finished-run-link"]')
+        run_ids = [int(m.group(1)) for l in links if (m := re.search(r"#(\d+)", l))]
+        self.log(f"   {label}: status {status!r}, progress {done}/{total}, run {run_ids}, {elapsed:.1f} s; "
+                 f"progress values seen: {[d for d, _ in seen]}")
+        check(status.startswith(until), f"{label}: status is {status!r}, expected {until!r}")
+        check(run_ids, f"{label}: no finished run link")
+        return {"run_id": run_ids[-1], "done": done, "total": total, "seen": seen, "elapsed_s": elapsed,
+                "cancelled_at": cancelled_at, "status": status}
+
+    def history_rows(self) -> list[dict]:
+        return self.s.execute(
+            "return Array.from(document.querySelectorAll('[data-testid=\"run-row\"]')).map(r => ({"
+            " id: Number(r.dataset.runId),"
+            " status: (r.querySelector('[data-testid=\"status-badge\"]') || {}).textContent,"
+            " resume: !!r.querySelector('[data-testid=\"resume-run\"]'), text: r.innerText}))")
+
+    def goto_history(self, n_rows: int) -> list[dict]:
+        self.goto("nav-history", "history-screen")
+        self.s.testid("runs-list")
+        return wait_for(f"{n_rows} run rows in History", lambda: (r := self.history_rows()) and len(r) == n_rows and r,
+                        timeout=15)
+
+    def wait_toast(self, needle: str) -> tuple[int, str]:
+        """Waits for the "Wrote N rows to PATH" message of an export; returns (N, PATH)."""
+        def find():
+            for t in self.texts('[data-testid="toast"]'):
+                m = re.search(r"Wrote (\d+) rows to (.+)$", t.replace("✕", "").strip())
+                if m and needle in m.group(2):
+                    return int(m.group(1)), m.group(2).strip()
+            errs = self.errors_on_screen()
+            check(not errs, f"export failed: {errs}")
+            return None
+        found = wait_for(f"the export message for {needle}", find, timeout=30)
+        self.shot("exported-" + os.path.splitext(os.path.basename(found[1]))[0])
+        # Toasts sit over the bottom of the window (and the Start button) for 5 s: close them as a user would.
+        for b in self.s.find_all('[data-testid="toast"] button'):
+            try:
+                b.click()
+            except WebDriverError:
+                pass  # gone already
+        return found
+
+    def read_csv(self, path: str) -> tuple[list[str], list[dict]]:
+        check(os.path.dirname(os.path.abspath(path)) == os.path.abspath(self.a.exports),
+              f"{path} is not in the export folder {self.a.exports} (MOBENCH_EXPORT_DIR not used?)")
+        check(os.path.isfile(path), f"{path} was not written")
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+            header = list(rows[0].keys()) if rows else []
+        return header, rows
+
+    # -- the test ------------------------------------------------------------------------------
+    def run(self) -> None:
+        self.open_session()
+
+        with self.step("run 1: starter suite on the built-in model"):
+            self.new_run("custom", custom=EXAMPLES)
+            self.shot("run1-live")
+            r1 = self.watch_run("run 1")
+            check(r1["total"] > 0 and r1["done"] == r1["total"], f"run 1 progress ended at {r1['done']}/{r1['total']}")
+            self.shot("run1-completed")
+            self.facts["run1"] = r1
+
+        with self.step("History has one run; open it"):
+            rows = self.goto_history(1)
+            check(rows[0]["id"] == r1["run_id"] and rows[0]["status"] == "completed", f"History row: {rows[0]}")
+            self.shot("history-one-run")
+            self.click('[data-testid=\"run-row\"]')
+            detail = self.s.testid("run-detail")
+            wait_for("the run detail", lambda: f"Run #{r1['run_id']}" in detail.text)
+            eff = wait_for("per-dataset efficiency rows",
+                           lambda: self.texts('[data-testid="efficiency-table"] tbody tr'))
+            qual = self.texts('[data-testid="quality-table"] tbody tr')
+            check(len(eff) > 0 and len(qual) > 0, f"no per-dataset figures (efficiency {eff}, quality {qual})")
+            self.log(f"   run detail: {len(eff)} datasets in the efficiency table, {len(qual)} quality rows; "
+                     f"first: {eff[0].split(chr(9))[:3]}")
+            self.facts["run1_datasets"] = len(eff)
+            self.shot("run1-detail")
+
+        with self.step("export the run's CSVs from its detail"):
+            self.click('[data-testid=\"export-csv\"]')
+            n, path = self.wait_toast(f"mobench-run-{r1['run_id']}.csv")
+            header, rows = self.read_csv(path)
+            check(len(rows) == n and n > 0, f"{path}: {len(rows)} rows, the app said {n}")
+            check("run_id" in header and "dataset" in header, f"{path}: header {header[:10]}")
+            check({r["run_id"] for r in rows} == {str(r1["run_id"])}, f"{path}: run ids {[r['run_id'] for r in rows]}")
+            check(len(rows) == self.facts["run1_datasets"], f"{path}: {len(rows)} rows, the detail shows {self.facts['run1_datasets']} datasets")
+            check({r["status"] for r in rows} == {"completed"}, f"{path}: statuses {[r['status'] for r in rows]}")
+            self.log(f"   {os.path.basename(path)}: {len(rows)} rows (one per dataset), {len(header)} columns")
+            self.click('[data-testid=\"export-samples\"]')
+            n, path = self.wait_toast(f"mobench-run-{r1['run_id']}-samples.csv")
+            header, rows = self.read_csv(path)
+            check(len(rows) == n == r1["total"], f"{path}: {len(rows)} rows, the app said {n}, the run had {r1['total']} samples")
+            check({r["run_id"] for r in rows} == {str(r1["run_id"])}, f"{path}: other run ids")
+            check("prediction" in header, f"{path}: header {header[:12]}")
+            self.log(f"   {os.path.basename(path)}: {len(rows)} rows (one per sample)")
+            self.facts["exports"] = [os.path.basename(path)]
+
+        with self.step("run 2: the same run again"):
+            self.new_run("custom", custom=EXAMPLES)
+            r2 = self.watch_run("run 2")
+            check(r2["done"] == r2["total"] == r1["total"], f"run 2: {r2['done']}/{r2['total']}, run 1 had {r1['total']}")
+            check(r2["run_id"] != r1["run_id"], "run 2 has run 1's id")
+            self.shot("run2-completed")
+            self.facts["run2"] = r2
+
+        with self.step("History has two runs; compare them"):
+            rows = self.goto_history(2)
+            check({r["id"] for r in rows} == {r1["run_id"], r2["run_id"]}, f"History rows: {rows}")
+            check(all(r["status"] == "completed" for r in rows), f"History statuses: {[r['status'] for r in rows]}")
+            for cb in self.s.find_all('[data-testid="run-select"]'):
+                cb.click()
+            self.shot("history-two-selected")
+            self.click('[data-testid=\"compare-selected\"]')
+            table = self.s.testid("compare-table")
+            heads = wait_for("the comparison's run columns", lambda: [h for h in self.texts('[data-testid="compare-table"] thead th') if h])
+            data_rows = self.s.execute(
+                "return document.querySelectorAll('[data-testid=\"compare-table\"] tbody tr:not(.group)').length")
+            run_cols = [h for h in heads if h.startswith("#")]
+            check(len(run_cols) == 2, f"compare-table header {heads}: expected one column per run")
+            check(any(f"#{r1['run_id']}" in h for h in run_cols) and any(f"#{r2['run_id']}" in h for h in run_cols),
+                  f"compare-table columns {run_cols} do not name runs {r1['run_id']} and {r2['run_id']}")
+            check(data_rows > 0, "compare-table has no rows")
+            check(table.displayed, "compare-table is not displayed")
+            self.log(f"   compare-table: columns {[h.splitlines()[0] for h in run_cols]}, {data_rows} figure rows")
+            self.shot("compare")
+
+        with self.step("export the comparison CSV"):
+            self.click('[data-testid=\"export-csv\"]')
+            ids = sorted([r1["run_id"], r2["run_id"]])
+            n, path = self.wait_toast(f"mobench-compare-{ids[0]}-{ids[1]}.csv")
+            header, rows = self.read_csv(path)
+            check(len(rows) == n and n > 0, f"{path}: {len(rows)} rows, the app said {n}")
+            for rid in ids:
+                check(f"run_{rid}" in header and f"run_{rid}_delta" in header, f"{path}: no column for run {rid}: {header}")
+            extra = [h for h in header if h.startswith("run_") and h not in {f"run_{i}" for i in ids} | {f"run_{i}_delta" for i in ids}]
+            check(not extra, f"{path}: columns of other runs {extra}")
+            check(len(rows) == data_rows, f"{path}: {len(rows)} rows, the compare table shows {data_rows}")
+            base = ids[0]
+            check(all(r[f"run_{base}_delta"] in ("0", "0.0", "") for r in rows), f"{path}: baseline deltas are not 0")
+            self.log(f"   {os.path.basename(path)}: {len(rows)} rows, columns {header}")
+
+        with self.step("the database has two completed runs with samples"):
+            self.check_db(2, [r1["run_id"], r2["run_id"]], r1["total"])
+
+        with self.step("run 3: cancel mid-way -> interrupted"):
+            self.new_run(CANCEL_EXAMPLES, preset=CANCEL_PRESET, threads=CANCEL_THREADS)
+            r3 = self.watch_run("run 3", until="Interrupted", cancel_after=1)
+            check(r3["cancelled_at"], "the run was not cancelled")
+            check(0 < r3["done"] < r3["total"], f"run 3 stopped at {r3['done']}/{r3['total']}")
+            advancing = [d for d, _ in r3["seen"] if d >= 0]
+            check(len(set(advancing)) >= 2 and advancing == sorted(advancing), f"run-progress did not advance: {advancing}")
+            self.shot("run3-interrupted")
+            rows = self.goto_history(3)
+            row = next(r for r in rows if r["id"] == r3["run_id"])
+            check(row["status"] == "interrupted" and row["resume"], f"History row of run 3: {row}")
+            self.shot("history-interrupted")
+
+        with self.step("resume run 3 to completion"):
+            self.click(f'[data-testid="run-row"][data-run-id="{r3["run_id"]}"] [data-testid="resume-run"]')
+            wait_for("the Live run screen", lambda: self.count('[data-testid="live-screen"]') == 1)
+            r3b = self.watch_run("run 3 resumed")
+            check(r3b["run_id"] == r3["run_id"], f"resume made run {r3b['run_id']}, not {r3['run_id']}")
+            check(r3b["done"] == r3b["total"] == r3["total"], f"resumed run ended at {r3b['done']}/{r3b['total']}")
+            first_seen = [d for d, _ in r3b["seen"] if d > 0]
+            check(not first_seen or first_seen[0] >= r3["done"],
+                  f"resume started again from {first_seen[0]} instead of {r3['done']}")
+            self.shot("run3-resumed-completed")
+            rows = self.goto_history(3)
+            row = next(r for r in rows if r["id"] == r3["run_id"])
+            check(row["status"] == "completed" and not row["resume"], f"History row of resumed run 3: {row}")
+            self.shot("history-final")
+            self.facts["run3"] = {"cancelled_at": r3["cancelled_at"], "total": r3["total"],
+                                  "resume_s": r3b["elapsed_s"]}
+            self.check_db(3, [r1["run_id"], r2["run_id"], r3["run_id"]], None)
+
+        with self.step("close the app (delete the session)"):
+            s, self.s = self.s, None
+            self.facts["retries"] = s.retries
+            s.delete()
+            wait_for("the app to exit", lambda: not self.app_pids(), timeout=15)
+
+    def app_pids(self) -> list[int]:
+        """Processes of the app under test (this binary with this data folder)."""
+        if not os.path.isdir("/proc"):
+            return []
+        real, mine = os.path.realpath(self.a.binary), f"MOBENCH_DATA_DIR={self.a.data}".encode()
+        found = []
+        for p in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                if os.readlink(f"/proc/{p}/exe") == real:
+                    with open(f"/proc/{p}/environ", "rb") as f:
+                        if mine in f.read().split(b"\0"):
+                            found.append(int(p))
+            except OSError:
+                pass
+        return found
+
+    def check_db(self, n_completed: int, run_ids: list[int], samples_each: int | None) -> None:
+        db = os.path.join(self.a.data, "mobench.sqlite")
+        check(os.path.isfile(db), f"no database at {db} (MOBENCH_DATA_DIR not passed to the app?)")
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+        try:
+            runs = con.execute("SELECT id, status FROM runs ORDER BY id").fetchall()
+            completed = [i for i, st in runs if st == "completed"]
+            check(sorted(completed) == sorted(run_ids) and len(completed) == n_completed,
+                  f"database runs {runs}: expected {n_completed} completed runs {run_ids}")
+            for rid in run_ids:
+                n = con.execute("SELECT count(*) FROM samples WHERE run_id = ?", (rid,)).fetchone()[0]
+                check(n > 0, f"run {rid} has no samples in the database")
+                if samples_each is not None:
+                    check(n == samples_each, f"run {rid} has {n} samples in the database, the UI showed {samples_each}")
+            counts = dict(con.execute("SELECT run_id, count(*) FROM samples GROUP BY run_id").fetchall())
+            self.log(f"   {db}: runs {runs}, samples per run {counts}")
+        finally:
+            con.close()
+
+    def startup_from_log(self) -> float | None:
+        """The app's own start-up figure (ui_ready: ms from process start to first paint), from its log."""
+        if not self.a.app_log or not os.path.isfile(self.a.app_log):
+            return None
+        with open(self.a.app_log, encoding="utf-8", errors="replace") as f:
+            text = re.sub(r"\x1b\[[0-9;]*m", "", f.read())  # the log is coloured
+        vals = [float(v) for v in re.findall(r"first screen painted\s+ms=([0-9.]+)", text)]
+        return vals[0] if vals else None
+
+    def summary(self, ok: bool) -> None:
+        print("\n== summary", flush=True)
+        for name, dt in self.timings:
+            print(f"  {dt:7.2f} s  {name}")
+        print(f"  {time.monotonic() - self.t0:7.2f} s  total")
+        if "first_screen_s" in self.facts:
+            print(f"  first screen: {self.facts['first_screen_s']:.2f} s after the session request (debug build)")
+        ui_ready = self.startup_from_log()
+        if ui_ready is not None:
+            print(f"  app's ui_ready: first screen painted {ui_ready:.0f} ms after the process started")
+        for k in ("run1", "run2"):
+            r = self.facts.get(k)
+            if r:
+                print(f"  {k}: run #{r['run_id']}, {r['total']} samples in {r['elapsed_s']:.1f} s")
+        if "run3" in self.facts:
+            r = self.facts["run3"]
+            print(f"  run3: cancelled at {r['cancelled_at'][0]}/{r['total']}, resumed to completion in {r['resume_s']:.1f} s")
+        retries = self.facts.get("retries", self.s.retries if self.s else None)
+        if retries:
+            print(f"  WebDriver requests sent again after tauri-driver dropped the connection: {retries}")
+        print(f"  screenshots: {self.shot_n} in {self.a.shots}")
+        for issue in sorted(self.ui_issues):
+            print(f"  UI PROBLEM (not failed on): {issue}")
+        print("PASSED" if ok else "FAILED", flush=True)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--binary", required=True, help="the app binary (built with tauri/custom-protocol)")
+    p.add_argument("--driver", default="http://127.0.0.1:4444", help="tauri-driver's URL")
+    p.add_argument("--data", required=True, help="the app's MOBENCH_DATA_DIR (as set for tauri-driver)")
+    p.add_argument("--exports", required=True, help="the app's MOBENCH_EXPORT_DIR (as set for tauri-driver)")
+    p.add_argument("--shots", default="target/e2e-screenshots", help="where screenshots go")
+    p.add_argument("--app-log", help="tauri-driver's output (holds the app's log) for the start-up figure")
+    a = p.parse_args()
+    a.binary = os.path.abspath(a.binary)
+    e = E2E(a)
+    ok = False
+    try:
+        e.run()
+        ok = True
+    except (Failure, TimeoutError, WebDriverError, AssertionError) as exc:
+        print(f"\nFAILURE: {exc}", file=sys.stderr, flush=True)
+        if not isinstance(exc, Failure):
+            traceback.print_exc()
+        if e.s is not None:
+            try:
+                errs = e.errors_on_screen()
+                if errs:
+                    print(f"errors shown by the app: {errs}", file=sys.stderr)
+                print(f"route: {e.s.url}", file=sys.stderr)
+                e.shot("FAILURE")
+            except Exception as inner:  # the window may be gone
+                print(f"(no failure screenshot: {inner})", file=sys.stderr)
+    finally:
+        if e.s is not None:
+            e.facts["retries"] = e.s.retries
+            try:
+                e.s.delete()
+            except Exception:
+                pass
+        e.summary(ok)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
