@@ -18,7 +18,8 @@ pub struct AppState {
     /// `MOBENCH_EXPORT_DIR`: exports go straight into this folder without a save dialog (for
     /// unattended use, such as the end-to-end test). Read once at start, never from the UI.
     pub export_dir: Option<PathBuf>,
-    /// Whether the user may choose where the data lives (desktop) or the OS fixes it (mobile).
+    /// Whether the user may choose where the data lives (desktop: `MOBENCH_DATA_DIR`) or the OS
+    /// fixes it (mobile).
     pub db_path_editable: bool,
     pub started: Instant,
     pub settings: Mutex<AppSettings>,
@@ -37,7 +38,7 @@ impl AppState {
             export_dir: std::env::var_os("MOBENCH_EXPORT_DIR")
                 .filter(|d| !d.is_empty())
                 .map(PathBuf::from),
-            db_path_editable: false,
+            db_path_editable: cfg!(desktop),
             data_dir,
             started,
             settings: Mutex::new(settings),
