@@ -68,8 +68,17 @@ fn live_peak_memory_agrees_with_getrusage_and_sees_growth() {
         usage.ru_maxrss as f64
     };
     let maxrss = maxrss_kib * 1024.0;
+    // ru_maxrss is an upper bound, not an equal: Linux carries into it the peak of the image
+    // this process replaced at exec, i.e. of the forked parent (cargo, which is larger in a
+    // big workspace). VmHWM counts this image only, and must have seen the 96 MiB block (the
+    // kernel folds per-thread RSS counters in lazily, so allow a little below the RSS read).
     assert!(
-        (peak - maxrss).abs() / maxrss < 0.10,
-        "VmHWM {peak} vs ru_maxrss {maxrss}"
+        peak <= maxrss * 1.02,
+        "VmHWM {peak} above ru_maxrss {maxrss}"
+    );
+    assert!(
+        peak >= after.rss_bytes.unwrap() as f64 * 0.95,
+        "VmHWM {peak} below the RSS read while the block was resident ({:?})",
+        after.rss_bytes
     );
 }
