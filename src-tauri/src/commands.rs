@@ -14,7 +14,7 @@ use tauri::{AppHandle, Manager, Runtime, State};
 use tauri_plugin_fs::FsExt;
 
 use crate::datasets::{self, DatasetEntry, DownloadProgress, FetchReport};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::library::{self, ImportMode, ImportProgress, ModelEntry};
 use crate::runs::{ActiveRun, Job, LiveEvent, NewRunRequest, QueueTicket};
 use crate::settings::{max_threads, AppSettings};
@@ -54,7 +54,7 @@ async fn blocking<R: Runtime, T: Send + 'static>(
 ) -> AppResult<T> {
     tauri::async_runtime::spawn_blocking(move || work(&app.state::<AppState>()))
         .await
-        .map_err(|e| AppError::new("internal", format!("background task failed: {e}")))?
+        .map_err(|e| AppError::new(ErrorCode::Internal, format!("background task failed: {e}")))?
 }
 
 /// A path from the UI is used only if the user chose it in a file dialog (the dialog adds it to
@@ -74,7 +74,7 @@ fn user_chosen<R: Runtime>(app: &AppHandle<R>, state: &AppState, path: &Path) ->
         Ok(())
     } else {
         Err(AppError::new(
-            "not_chosen",
+            ErrorCode::NotChosen,
             format!(
                 "{} was not chosen in a file dialog: pick the file again",
                 path.display()
@@ -139,7 +139,7 @@ pub async fn clear_data<R: Runtime>(app: AppHandle<R>, scope: ClearScope) -> App
             }
             if state.datasets_dir.exists() {
                 std::fs::remove_dir_all(&state.datasets_dir)
-                    .map_err(|e| crate::error::io_error("io", &state.datasets_dir, &e))?;
+                    .map_err(|e| crate::error::io_error(ErrorCode::Io, &state.datasets_dir, &e))?;
             }
             state.set_settings(AppSettings::default())?;
         }
@@ -243,7 +243,7 @@ pub async fn resume_run<R: Runtime>(
         let run = mobench_engine::report::run_summary(&state.store()?, run_id)?;
         if !run.resumable {
             return Err(AppError::new(
-                "resume",
+                ErrorCode::Resume,
                 format!(
                     "run {run_id} is {}: only an interrupted or failed suite run can be resumed",
                     run.status.as_str()
@@ -316,7 +316,7 @@ pub async fn delete_run<R: Runtime>(app: AppHandle<R>, run_id: i64) -> AppResult
     blocking(app, move |state| {
         if state.runner.is_running(run_id) {
             return Err(AppError::new(
-                "busy",
+                ErrorCode::Busy,
                 format!("run {run_id} is running: cancel it before deleting it"),
             ));
         }

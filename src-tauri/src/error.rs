@@ -6,18 +6,51 @@ use mobench_store::StoreError;
 use mobench_tasks::fetch::FetchError;
 use serde::Serialize;
 
+/// What went wrong, for the UI to say what to do next. A closed set, so the UI's table of next
+/// steps is checked for completeness by the TypeScript compiler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Not a GGUF file, cut short, unreadable.
+    ModelFile,
+    /// llama.cpp could not load the model.
+    ModelLoad,
+    /// llama.cpp failed while running it.
+    Engine,
+    /// A dataset file is missing or has bad rows.
+    Dataset,
+    /// A download did not match its sha256 or size.
+    Checksum,
+    Download,
+    /// Invalid run settings or names.
+    Settings,
+    /// A run is going.
+    Busy,
+    NotFound,
+    BuiltinModel,
+    Resume,
+    /// An export could not be written (full disk, permissions).
+    Export,
+    /// A path to import or export was not picked by the user in a dialog.
+    NotChosen,
+    Store,
+    Io,
+    Internal,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, ts_rs::TS)]
 #[ts(export)]
 #[error("{message}")]
 pub struct AppError {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl AppError {
-    pub fn new(code: &str, message: impl Into<String>) -> AppError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> AppError {
         AppError {
-            code: code.to_string(),
+            code,
             message: message.into(),
         }
     }
@@ -28,20 +61,20 @@ pub type AppResult<T> = Result<T, AppError>;
 impl From<EngineError> for AppError {
     fn from(e: EngineError) -> AppError {
         let code = match &e {
-            EngineError::ModelFile { .. } => "model_file",
-            EngineError::ModelLoad { .. } => "model_load",
+            EngineError::ModelFile { .. } => ErrorCode::ModelFile,
+            EngineError::ModelLoad { .. } => ErrorCode::ModelLoad,
             EngineError::Catalog(_) | EngineError::Settings(_) | EngineError::Template(_) => {
-                "settings"
+                ErrorCode::Settings
             }
-            EngineError::Dataset(_) => "dataset",
-            EngineError::Store(StoreError::NoSuchRun(_)) => "not_found",
-            EngineError::Store(_) => "store",
-            EngineError::Resume { .. } => "resume",
+            EngineError::Dataset(_) => ErrorCode::Dataset,
+            EngineError::Store(StoreError::NoSuchRun(_)) => ErrorCode::NotFound,
+            EngineError::Store(_) => ErrorCode::Store,
+            EngineError::Resume { .. } => ErrorCode::Resume,
             EngineError::Backend(_)
             | EngineError::Context(_)
             | EngineError::Prompt(_)
             | EngineError::Decode(_)
-            | EngineError::Worker(_) => "engine",
+            | EngineError::Worker(_) => ErrorCode::Engine,
         };
         AppError::new(code, e.to_string())
     }
@@ -56,8 +89,8 @@ impl From<StoreError> for AppError {
 impl From<FetchError> for AppError {
     fn from(e: FetchError) -> AppError {
         let code = match e {
-            FetchError::Checksum { .. } | FetchError::Size { .. } => "checksum",
-            _ => "download",
+            FetchError::Checksum { .. } | FetchError::Size { .. } => ErrorCode::Checksum,
+            _ => ErrorCode::Download,
         };
         AppError::new(code, e.to_string())
     }
@@ -65,12 +98,12 @@ impl From<FetchError> for AppError {
 
 impl From<mobench_tasks::CatalogError> for AppError {
     fn from(e: mobench_tasks::CatalogError) -> AppError {
-        AppError::new("settings", e.to_string())
+        AppError::new(ErrorCode::Settings, e.to_string())
     }
 }
 
 /// A file operation that failed, named by its file, with the usual causes said plainly.
-pub fn io_error(code: &str, path: &std::path::Path, e: &std::io::Error) -> AppError {
+pub fn io_error(code: ErrorCode, path: &std::path::Path, e: &std::io::Error) -> AppError {
     let why = match e.raw_os_error() {
         Some(28) => "the disk is full".to_string(),
         Some(122) => "the disk quota is exceeded".to_string(),
@@ -100,15 +133,15 @@ mod tests {
         );
         let e: AppError = StoreError::NoSuchRun(7).into();
         assert_eq!(
-            (e.code.as_str(), e.message.as_str()),
-            ("not_found", "no run with id 7")
+            (e.code, e.message.as_str()),
+            (ErrorCode::NotFound, "no run with id 7")
         );
     }
 
     #[test]
     fn a_full_disk_is_said_plainly() {
         let e = io_error(
-            "export",
+            ErrorCode::Export,
             std::path::Path::new("/x/out.csv"),
             &std::io::Error::from_raw_os_error(28),
         );

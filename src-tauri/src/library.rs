@@ -11,7 +11,7 @@ use mobench_store::Store;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::error::{io_error, AppError, AppResult};
+use crate::error::{io_error, AppError, AppResult, ErrorCode};
 
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 #[ts(export)]
@@ -198,12 +198,13 @@ pub fn import(
     let (path, source) = match mode {
         ImportMode::Reference => {
             let sha = stream(from, ImportStage::Hashing, |_| Ok(()), progress)
-                .map_err(|e| io_error("model_file", from, &e))?;
+                .map_err(|e| io_error(ErrorCode::ModelFile, from, &e))?;
             model::remember_sha256(&info.path, &sha, store)?;
             (info.path.clone(), ModelSource::Referenced)
         }
         ImportMode::Copy => {
-            std::fs::create_dir_all(models_dir).map_err(|e| io_error("io", models_dir, &e))?;
+            std::fs::create_dir_all(models_dir)
+                .map_err(|e| io_error(ErrorCode::Io, models_dir, &e))?;
             let dest = free_name(models_dir, from);
             let partial = dest.with_extension("gguf.partial");
             let mut copy = || -> std::io::Result<String> {
@@ -221,7 +222,7 @@ pub fn import(
             };
             let sha = copy().map_err(|e| {
                 let _ = std::fs::remove_file(&partial);
-                io_error("io", &dest, &e)
+                io_error(ErrorCode::Io, &dest, &e)
             })?;
             model::remember_sha256(&dest, &sha, store)?;
             (dest, ModelSource::Copied)
@@ -237,13 +238,13 @@ pub fn delete(store: &Store, data_dir: &Path, path: &str) -> AppResult<()> {
     let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
     if canonical(Path::new(path)) == canonical(&mobench_engine::builtin_model_path(data_dir)) {
         return Err(AppError::new(
-            "builtin_model",
+            ErrorCode::BuiltinModel,
             "the built-in model is part of the app and cannot be deleted",
         ));
     }
     match store.library_remove(path)? {
         None => Err(AppError::new(
-            "not_found",
+            ErrorCode::NotFound,
             format!("{path} is not in the model library"),
         )),
         Some(ModelSource::Copied) => {
@@ -253,7 +254,7 @@ pub fn delete(store: &Store, data_dir: &Path, path: &str) -> AppResult<()> {
             if canonical(file).starts_with(&models_dir) {
                 if let Err(e) = std::fs::remove_file(file) {
                     if e.kind() != std::io::ErrorKind::NotFound {
-                        return Err(io_error("io", file, &e));
+                        return Err(io_error(ErrorCode::Io, file, &e));
                     }
                 }
             }

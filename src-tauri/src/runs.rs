@@ -12,7 +12,7 @@ use mobench_engine::{CancelFlag, Control, RunRequest};
 use mobench_tasks::Selection;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::settings::{inference, validate_run_choices, RunDefaults};
 
 /// What the New run screen asks for.
@@ -40,7 +40,7 @@ impl NewRunRequest {
     pub fn resolve(&self, datasets_dir: &Path) -> AppResult<Vec<RunRequest>> {
         if self.models.is_empty() {
             return Err(AppError::new(
-                "settings",
+                ErrorCode::Settings,
                 "choose at least one model to run",
             ));
         }
@@ -298,7 +298,7 @@ impl Runner {
         let mut slot = self.lock();
         if slot.is_some() {
             return Err(AppError::new(
-                "busy",
+                ErrorCode::Busy,
                 "a run is already going: wait for it to finish or cancel it first",
             ));
         }
@@ -383,7 +383,7 @@ impl Runner {
         if let Err(e) = spawned {
             self.lock().take();
             return Err(AppError::new(
-                "internal",
+                ErrorCode::Internal,
                 format!("cannot start the run thread: {e}"),
             ));
         }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use mobench_engine::{InferenceSettings, Preset};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{io_error, AppError, AppResult};
+use crate::error::{io_error, AppError, AppResult, ErrorCode};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[ts(export)]
@@ -69,7 +69,7 @@ pub fn inference(d: &RunDefaults) -> InferenceSettings {
 }
 
 pub fn validate_run_choices(d: &RunDefaults) -> AppResult<()> {
-    let invalid = |m: String| AppError::new("settings", m);
+    let invalid = |m: String| AppError::new(ErrorCode::Settings, m);
     if d.threads > max_threads() {
         return Err(invalid(format!(
             "{} threads is more than this device's {} CPUs",
@@ -88,14 +88,14 @@ impl AppSettings {
         validate_run_choices(&self.defaults)?;
         if self.cooldown_s > 3600 {
             return Err(AppError::new(
-                "settings",
+                ErrorCode::Settings,
                 "the cool-down is at most 3600 seconds",
             ));
         }
         if let Some(m) = &self.dataset_mirror {
             if !(m.starts_with("http://") || m.starts_with("https://")) {
                 return Err(AppError::new(
-                    "settings",
+                    ErrorCode::Settings,
                     format!("the dataset mirror must be an http:// or https:// address, not `{m}`"),
                 ));
             }
@@ -130,7 +130,7 @@ pub fn save(data_dir: &Path, settings: &AppSettings) -> AppResult<()> {
     let path = settings_path(data_dir);
     let text = serde_json::to_string_pretty(settings).expect("settings serialize");
     mobench_engine::export::write_atomically(&path, |w| w.write_all(text.as_bytes()))
-        .map_err(|e| io_error("io", &path, &e))
+        .map_err(|e| io_error(ErrorCode::Io, &path, &e))
 }
 
 #[cfg(test)]
@@ -152,11 +152,14 @@ mod tests {
         let mut bad = s.clone();
         bad.defaults.n_ctx = 8;
         let e = save(dir.path(), &bad).unwrap_err();
-        assert_eq!(e.code, "settings");
+        assert_eq!(e.code, ErrorCode::Settings);
         assert!(e.message.contains("context size 8"), "{}", e.message);
         bad = s.clone();
         bad.dataset_mirror = Some("ftp://x".into());
-        assert_eq!(save(dir.path(), &bad).unwrap_err().code, "settings");
+        assert_eq!(
+            save(dir.path(), &bad).unwrap_err().code,
+            ErrorCode::Settings
+        );
         assert_eq!(load(dir.path()), s, "a refused save changes nothing");
     }
 

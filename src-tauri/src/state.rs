@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use mobench_store::Store;
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::runs::Runner;
 use crate::settings::{self, AppSettings};
 
@@ -29,7 +29,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(data_dir: PathBuf, started: Instant) -> AppResult<AppState> {
         std::fs::create_dir_all(&data_dir)
-            .map_err(|e| crate::error::io_error("io", &data_dir, &e))?;
+            .map_err(|e| crate::error::io_error(ErrorCode::Io, &data_dir, &e))?;
         let settings = settings::load(&data_dir);
         Ok(AppState {
             db: mobench_engine::paths::db_path(&data_dir),
@@ -68,7 +68,7 @@ impl AppState {
     pub fn ensure_idle(&self, what: &str) -> AppResult<()> {
         match self.runner.active() {
             Some(_) => Err(AppError::new(
-                "busy",
+                ErrorCode::Busy,
                 format!("a run is going: cancel it or wait for it to finish before you {what}"),
             )),
             None => Ok(()),

@@ -9,7 +9,7 @@ use mobench_store::resources::ResourceFigure;
 use mobench_store::{AggregateRow, LoadRow, RunDatasetRow, Store};
 use serde::Serialize;
 
-use crate::error::{io_error, AppResult};
+use crate::error::{io_error, AppResult, ErrorCode};
 
 /// One speed test of a speed run.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
@@ -87,7 +87,7 @@ pub fn export_csv(
 ) -> AppResult<ExportReport> {
     let table = mobench_engine::export::table(store, kind, run_ids, baseline)?;
     mobench_engine::export::write_atomically(path, |w| table.write_csv(w))
-        .map_err(|e| io_error("export", path, &e))?;
+        .map_err(|e| io_error(ErrorCode::Export, path, &e))?;
     Ok(ExportReport {
         path: path.display().to_string(),
         rows: table.rows.len(),

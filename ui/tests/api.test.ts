@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../src/bindings/ErrorCode';
 import { describe, expect, it } from 'vitest';
 import { mockIPC } from '@tauri-apps/api/mocks';
 import { api, toAppError, nextStep } from '../src/lib/api';
@@ -39,9 +40,12 @@ describe('api error normalisation', () => {
   });
 
   it('gives a next step for every contract error code', () => {
-    for (const c of ['model_file', 'model_load', 'dataset', 'checksum', 'download', 'settings', 'busy', 'not_found', 'builtin_model', 'resume', 'export', 'export_denied', 'store', 'io', 'internal']) {
-      expect(nextStep({ code: c, message: 'm' })).toBeTruthy();
+    const codes: ErrorCode[] = ['model_file', 'model_load', 'engine', 'dataset', 'checksum', 'download', 'settings', 'busy', 'not_found', 'builtin_model', 'resume', 'export', 'not_chosen', 'store', 'io', 'internal'];
+    const fallback = nextStep({ code: 'internal', message: 'm' });
+    for (const c of codes.filter((c) => c !== 'internal')) {
+      expect(nextStep({ code: c, message: 'm' }), c).not.toBe(fallback);
     }
+    expect(nextStep({ code: 'not_chosen', message: 'm' })).toMatch(/file dialog/);
     expect(nextStep({ code: 'export', message: 'm' })).toMatch(/space|permission/);
   });
 

@@ -1,6 +1,7 @@
 // Every backend call goes through this module: one typed function per command of the IPC contract.
 import { invoke, Channel } from '@tauri-apps/api/core';
-import type { AppError } from '../bindings/AppError';
+import type { AppError as BackendError } from '../bindings/AppError';
+import type { ErrorCode } from '../bindings/ErrorCode';
 import type { AppInfo } from '../bindings/AppInfo';
 import type { AppSettings } from '../bindings/AppSettings';
 import type { ModelEntry } from '../bindings/ModelEntry';
@@ -22,12 +23,15 @@ import type { SampleDiff } from '../bindings/SampleDiff';
 import type { ExportKind } from '../bindings/ExportKind';
 import type { ExportReport } from '../bindings/ExportReport';
 
-export type { AppError };
+/** A backend error, or `tauri` when there is no backend (the UI opened in a plain browser). */
+export type AppError = Omit<BackendError, 'code'> & { code: ErrorCode | 'tauri' };
 
-/** What the user should do next, per error code (shown under the message). */
-const NEXT_STEP: Record<string, string> = {
+/** What the user should do next, per error code (shown under the message); the type makes the
+ *  compiler check that every code the backend can send has one. */
+const NEXT_STEP: Record<AppError['code'], string> = {
   model_file: 'Pick a valid GGUF model file.',
   model_load: 'Try fewer GPU layers or a smaller context, or choose another model.',
+  engine: 'llama.cpp failed while running the model: try a smaller context, fewer GPU layers or another model.',
   dataset: 'Download the dataset again from New run.',
   checksum: 'The download was corrupted; try again or set a dataset mirror in Settings.',
   download: 'Check the network connection (or the dataset mirror in Settings) and retry.',
@@ -37,7 +41,7 @@ const NEXT_STEP: Record<string, string> = {
   builtin_model: 'The built-in model cannot be deleted.',
   resume: 'Start a new run instead.',
   export: 'Choose another location with enough free space and write permission.',
-  export_denied: 'Pick the file again with the save dialog.',
+  not_chosen: 'Pick the file again in the file dialog.',
   store: 'Restart the app; if it persists, clear runs in Settings.',
   io: 'Check free space and file permissions, then retry.',
   tauri: 'This screen needs the MobileAIBench app; it cannot talk to the engine here.',
@@ -45,7 +49,7 @@ const NEXT_STEP: Record<string, string> = {
 };
 
 export function nextStep(err: AppError): string {
-  return NEXT_STEP[err.code] ?? NEXT_STEP.internal;
+  return NEXT_STEP[err.code] ?? NEXT_STEP.internal; // an unknown code from a newer backend
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -55,7 +59,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 /** Turn any rejection (AppError object, Error, string, anything) into an AppError with a readable message. */
 export function toAppError(e: unknown): AppError {
   if (isRecord(e) && typeof e.code === 'string' && typeof e.message === 'string' && e.message.trim() !== '') {
-    return { code: e.code, message: e.message };
+    return { code: e.code as AppError['code'], message: e.message };
   }
   if (e instanceof Error) {
     if (/__TAURI_INTERNALS__|reading 'invoke'|transformCallback/.test(e.message)) {
@@ -65,7 +69,7 @@ export function toAppError(e: unknown): AppError {
   }
   if (typeof e === 'string' && e.trim() !== '') return { code: 'internal', message: e };
   if (isRecord(e) && typeof e.message === 'string' && e.message.trim() !== '') {
-    return { code: typeof e.code === 'string' ? e.code : 'internal', message: e.message };
+    return { code: typeof e.code === 'string' ? (e.code as AppError['code']) : 'internal', message: e.message };
   }
   if (isRecord(e) && typeof e.error === 'string') return { code: 'internal', message: e.error };
   return { code: 'internal', message: 'Something went wrong (no details were given).' };

@@ -1,7 +1,7 @@
 // Pure reducer for the live-run screen: (state, LiveEvent, now) -> new state. No side effects.
 import type { LiveEvent } from '../bindings/LiveEvent';
 import type { RunStatus } from '../bindings/RunStatus';
-import type { AppError } from '../bindings/AppError';
+import type { AppError } from './api';
 
 export const MAX_POINTS = 600;
 
