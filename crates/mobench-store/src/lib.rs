@@ -618,3 +618,64 @@ pub(crate) fn test_run(kind: &str) -> (Store, i64) {
         .unwrap();
     (store, run_id)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pooled_means_weigh_datasets_by_their_samples_and_skip_missing_values() {
+        let (mut store, run_id) = test_run("suite");
+        let model_id = store.run(run_id).unwrap().model.id;
+        let second = store
+            .create_run(
+                &NewRun {
+                    kind: "suite".into(),
+                    model_id,
+                    settings_json: "{}".into(),
+                    app_version: "t".into(),
+                    llama_version: "t".into(),
+                    device_json: "{}".into(),
+                },
+                &[],
+            )
+            .unwrap();
+        let d = |name: &str| {
+            store
+                .upsert_dataset(&NewDataset {
+                    name: name.into(),
+                    task: "t".into(),
+                    suite: "s".into(),
+                    sha256: name.into(),
+                    rows: 10,
+                })
+                .unwrap()
+        };
+        let (a, b) = (d("a"), d("b"));
+        let put = |run: i64, ds: i64, figure: &str, stat: &str, value: Option<f64>, n: i64| {
+            store
+                .conn
+                .execute(
+                    "INSERT INTO aggregates (run_id, dataset_id, figure, stat, value, n, missing_reason)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![run, ds, figure, stat, value, n, value.is_none().then_some("none")],
+                )
+                .unwrap();
+        };
+        put(run_id, a, "f1", "mean", Some(1.0), 1);
+        put(run_id, b, "f1", "mean", Some(0.0), 3);
+        put(run_id, a, "f1", "median", Some(9.0), 1);
+        put(run_id, a, "ttft_ms", "mean", None, 0);
+        put(second, a, "f1", "mean", Some(0.5), 2);
+        assert_eq!(
+            store.pooled_means_of(run_id).unwrap(),
+            vec![
+                ("f1".to_string(), Some(0.25)),
+                ("ttft_ms".to_string(), None)
+            ]
+        );
+        let all = store.pooled_means().unwrap();
+        assert_eq!(all.len(), 3);
+        assert_eq!(all[2], (second, "f1".to_string(), Some(0.5)));
+    }
+}

@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_speed.sql"),
     include_str!("../migrations/0003_telemetry.sql"),
     include_str!("../migrations/0004_library.sql"),
+    include_str!("../migrations/0005_pooled_means_index.sql"),
 ];
 
 pub(crate) fn apply(conn: &mut Connection, path: &Path) -> Result<()> {
