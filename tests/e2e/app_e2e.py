@@ -301,6 +301,8 @@ class E2E:
             self.shot("run1-live")
             r1 = self.watch_run("run 1")
             check(r1["total"] > 0 and r1["done"] == r1["total"], f"run 1 progress ended at {r1['done']}/{r1['total']}")
+            values = [d for d, _ in r1["seen"]]
+            check(len(set(values)) >= 2 and values == sorted(values), f"run-progress did not advance live: {values}")
             self.shot("run1-completed")
             self.facts["run1"] = r1
 
@@ -391,8 +393,10 @@ class E2E:
             r3 = self.watch_run("run 3", until="Interrupted", cancel_after=1)
             check(r3["cancelled_at"], "the run was not cancelled")
             check(0 < r3["done"] < r3["total"], f"run 3 stopped at {r3['done']}/{r3['total']}")
-            advancing = [d for d, _ in r3["seen"] if d >= 0]
-            check(len(set(advancing)) >= 2 and advancing == sorted(advancing), f"run-progress did not advance: {advancing}")
+            # Cancelled after the first sample, so a fast machine may show only one value; it
+            # must never go backwards (run 1 checks that it advances live).
+            values = [d for d, _ in r3["seen"]]
+            check(values == sorted(values), f"run-progress went backwards: {values}")
             self.shot("run3-interrupted")
             rows = self.goto_history(3)
             row = next(r for r in rows if r["id"] == r3["run_id"])
