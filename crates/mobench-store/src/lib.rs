@@ -604,19 +604,21 @@ pub(crate) fn test_run(kind: &str) -> (Store, i64) {
         })
         .unwrap();
     let run_id = store
-        .create_run(
-            &NewRun {
-                kind: kind.into(),
-                model_id,
-                settings_json: "{}".into(),
-                app_version: "t".into(),
-                llama_version: "t".into(),
-                device_json: "{}".into(),
-            },
-            &[],
-        )
+        .create_run(&test_new_run(kind, model_id), &[])
         .unwrap();
     (store, run_id)
+}
+
+#[cfg(test)]
+pub(crate) fn test_new_run(kind: &str, model_id: i64) -> NewRun {
+    NewRun {
+        kind: kind.into(),
+        model_id,
+        settings_json: "{}".into(),
+        app_version: "t".into(),
+        llama_version: "t".into(),
+        device_json: "{}".into(),
+    }
 }
 
 #[cfg(test)]
@@ -628,17 +630,7 @@ mod tests {
         let (mut store, run_id) = test_run("suite");
         let model_id = store.run(run_id).unwrap().model.id;
         let second = store
-            .create_run(
-                &NewRun {
-                    kind: "suite".into(),
-                    model_id,
-                    settings_json: "{}".into(),
-                    app_version: "t".into(),
-                    llama_version: "t".into(),
-                    device_json: "{}".into(),
-                },
-                &[],
-            )
+            .create_run(&test_new_run("suite", model_id), &[])
             .unwrap();
         let d = |name: &str| {
             store
