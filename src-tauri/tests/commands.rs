@@ -654,3 +654,59 @@ fn bad_run_requests_fail_before_anything_starts() {
     assert!(t.ok("list_runs", json!({})).as_array().unwrap().is_empty());
     assert!(t.ok("active_run", json!({})).is_null());
 }
+
+#[test]
+fn attach_and_clear_data_through_ipc() {
+    let t = app();
+    let model = t.builtin();
+    assert!(t
+        .ok("attach_run", json!({ "onEvent": "__CHANNEL__:10" }))
+        .is_null());
+
+    // Mid-run, a window attaches; clearing data is refused until the run is over.
+    let rx = t.start(tiny_request(&model, 5));
+    for e in rx.iter() {
+        if matches!(e, LiveEvent::Run(Event::SampleFinished { .. })) {
+            break;
+        }
+    }
+    let attached = t.ok("attach_run", json!({ "onEvent": "__CHANNEL__:11" }));
+    assert!(attached["run_id"].as_i64().unwrap() > 0, "{attached}");
+    assert_eq!(t.err("clear_data", json!({ "scope": "runs" })).0, "busy");
+    t.ok("cancel_run", json!({}));
+    t.wait_idle();
+
+    // A copied model, a downloaded-looking dataset file and changed settings, then clear.
+    let picked = t.dir.path().join("m.gguf");
+    mobench_gen::write_gguf(&mobench_gen::ModelSpec::tiny(), &picked).unwrap();
+    t.pick(&picked);
+    let copy = t.ok(
+        "import_model",
+        json!({ "path": picked, "mode": "copy", "onProgress": "__CHANNEL__:12" }),
+    );
+    let mut s = t.ok("get_settings", json!({}));
+    s["cooldown_s"] = json!(5);
+    t.ok("save_settings", json!({ "settings": s }));
+    std::fs::create_dir_all(&t.state().datasets_dir).unwrap();
+    std::fs::write(t.state().datasets_dir.join("mmlu.csv"), "x").unwrap();
+
+    t.ok("clear_data", json!({ "scope": "runs" }));
+    assert!(t.ok("list_runs", json!({})).as_array().unwrap().is_empty());
+    assert_eq!(
+        t.ok("list_models", json!({})).as_array().unwrap().len(),
+        2,
+        "models stay"
+    );
+
+    t.ok("clear_data", json!({ "scope": "all" }));
+    let models = t.ok("list_models", json!({}));
+    assert_eq!(
+        models.as_array().unwrap().len(),
+        1,
+        "only the built-in model is left"
+    );
+    assert!(!Path::new(copy["path"].as_str().unwrap()).exists());
+    assert!(picked.exists(), "the user's own file is never touched");
+    assert!(!t.state().datasets_dir.exists());
+    assert_eq!(t.ok("get_settings", json!({}))["cooldown_s"], 0);
+}
