@@ -156,11 +156,7 @@ fn stream(
         bytes_done: done,
         bytes_total: total,
     });
-    Ok(hex(&hasher.finalize()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    Ok(hex::encode(hasher.finalize()))
 }
 
 /// A name in `dir` for `file` that is not taken: `m.gguf`, then `m (2).gguf`, ...
