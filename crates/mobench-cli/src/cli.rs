@@ -125,7 +125,8 @@ pub struct RunArgs {
     /// Logical batch size for prompt processing
     #[arg(long)]
     pub batch: Option<u32>,
-    /// Layers offloaded to the GPU
+    /// Layers offloaded to the GPU (999 = all; default all on Apple, where Metal is built in,
+    /// 0 elsewhere). The backend that actually held them is recorded with each load.
     #[arg(long)]
     pub gpu_layers: Option<u32>,
     /// Generation limit for every task (overrides the task's and the preset's)
@@ -152,6 +153,9 @@ pub struct RunArgs {
     /// Resource sampling interval in milliseconds
     #[arg(long, value_name = "MS", default_value_t = 250)]
     pub sample_interval: u32,
+    /// Load the model even when it will not fit under the system's hard memory limit (iOS)
+    #[arg(long)]
+    pub ignore_memory_limit: bool,
     /// Print one JSON object at the end; progress goes to stderr
     #[arg(long)]
     pub json: bool,

@@ -118,6 +118,7 @@ fn resolve_run(args: &RunArgs) -> Result<RunRequest> {
         },
         inference,
         sample_interval_ms: Some(args.sample_interval),
+        ignore_memory_limit: args.ignore_memory_limit,
     })
 }
 

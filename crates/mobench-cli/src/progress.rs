@@ -68,10 +68,16 @@ impl Sink for Progress {
             Event::ModelLoaded {
                 cold,
                 model_load_ms,
+                backend,
+                gpu_layers_offloaded,
+                layers_total,
                 ..
             } => {
                 let kind = if *cold { "cold" } else { "warm" };
-                self.note(format!("model loaded ({kind}) in {model_load_ms:.1} ms"));
+                self.note(format!(
+                    "model loaded ({kind}) in {model_load_ms:.1} ms on {backend} \
+                     ({gpu_layers_offloaded}/{layers_total} layers on the GPU)"
+                ));
             }
             Event::SampleStarted { dataset, .. } if *dataset != self.dataset => {
                 self.dataset = dataset.clone();
@@ -91,6 +97,7 @@ impl Sink for Progress {
                     bar.set_message(format!("{dataset} · decode {tps} tok/s"));
                 }
             }
+            Event::Warning { message } => self.note(format!("warning: {message}")),
             Event::RunFinished { .. } => {
                 if let Some(bar) = &self.bar {
                     bar.finish_and_clear();

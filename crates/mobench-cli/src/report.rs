@@ -166,9 +166,10 @@ pub fn show(store: &Store, run_id: i64, json: bool) -> Result<ExitCode> {
     }
     for l in &loads {
         println!(
-            "model load ({}): {:.1} ms, context of {} tokens {:.1} ms",
+            "model load ({}): {:.1} ms on {}, context of {} tokens {:.1} ms",
             if l.cold { "cold" } else { "warm" },
             l.model_load_ms,
+            l.placement(),
             l.n_ctx,
             l.context_ms
         );

@@ -96,6 +96,7 @@ fn main() {
             ..Default::default()
         },
         sample_interval_ms: None,
+        ignore_memory_limit: false,
     };
     let mut sink = Windows {
         tokens: std::env::args().any(|a| a == "--tokens"),

@@ -78,6 +78,9 @@ fn execute(
             model_load_ms: loaded.load_ms,
             context_ms: 0.0,
             n_ctx: 0,
+            backend: loaded.offload.backend.clone(),
+            gpu_layers_offloaded: loaded.offload.gpu_layers_offloaded,
+            layers_total: loaded.offload.layers_total,
         },
     )?;
     tx.send(Event::BenchStarted {
@@ -108,7 +111,8 @@ fn execute(
             None => work.tests_in_turn(loaded.model, &tests),
         });
     telemetry.finish(store, run_id, progress.generated_tokens)?;
-    let (status, reason) = conclude(store, tx, run_id, result)?;
+    // A speed run cannot be resumed, so a pause ends it like a cancel.
+    let (status, reason) = conclude(store, tx, run_id, result, None)?;
     Ok(RunOutcome {
         run_id,
         status,

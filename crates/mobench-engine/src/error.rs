@@ -8,6 +8,9 @@ pub enum EngineError {
     ModelFile { path: PathBuf, message: String },
     #[error("model {path}: {message}")]
     ModelLoad { path: PathBuf, message: String },
+    /// The model would take the app over the system's memory limit (iOS kills it there).
+    #[error("model {path}: {message}")]
+    WontFit { path: PathBuf, message: String },
     #[error("llama.cpp backend could not start: {0}")]
     Backend(String),
     #[error("llama.cpp could not create a context: {0}")]

@@ -39,6 +39,10 @@ pub enum Event {
         n_ctx: u32,
         #[cfg_attr(feature = "ts", ts(type = "number"))]
         n_params: u64,
+        /// Where the layers went: "CPU" or the GPU backend and device.
+        backend: String,
+        gpu_layers_offloaded: u32,
+        layers_total: u32,
     },
     SampleStarted {
         dataset: String,
@@ -85,6 +89,11 @@ pub enum Event {
     /// A resource reading, sent from the sampler thread as it is taken (for live charts). A speed
     /// run samples from before its model loads, so its first readings precede `BenchStarted`.
     Resource(mobench_telemetry::Reading),
+    /// Something the user should know before trusting the figures (the model barely fits in
+    /// memory, or will swap).
+    Warning {
+        message: String,
+    },
     RunFinished {
         #[cfg_attr(feature = "ts", ts(type = "number"))]
         run_id: i64,

@@ -10,7 +10,9 @@ pub mod export;
 pub mod gguf;
 mod llama_log;
 pub mod llm;
+pub mod memory;
 pub mod model;
+pub mod offload;
 pub mod paths;
 pub mod report;
 pub mod run;
@@ -24,7 +26,7 @@ pub use bench::{BenchRequest, Sustained};
 pub use bench_run::run_bench;
 pub use error::EngineError;
 pub use events::{Control, Event, Sink};
-pub use run::{open_store, resume, run_suite, CancelFlag, RunOutcome};
+pub use run::{open_store, resume, run_suite, CancelFlag, RunOutcome, StopReason};
 pub use settings::{InferenceSettings, Preset, RunRequest, Sampling};
 
 /// Where the built-in tiny model lives under a data directory.

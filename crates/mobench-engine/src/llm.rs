@@ -60,19 +60,47 @@ pub fn model_desc(model: &LlamaModel) -> String {
     String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
+fn c_text(p: *const std::os::raw::c_char) -> String {
+    if p.is_null() {
+        String::new()
+    } else {
+        // SAFETY: ggml returns NUL-terminated strings that live as long as the backend.
+        unsafe { std::ffi::CStr::from_ptr(p) }
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
+/// The GPU devices ggml registered (none in a CPU-only build), for [`crate::offload::resolve`].
+pub fn gpu_devices() -> Vec<crate::offload::GpuDevice> {
+    use llama_cpp_sys_2 as sys;
+    let mut out = Vec::new();
+    for i in 0..unsafe { sys::ggml_backend_dev_count() } {
+        let dev = unsafe { sys::ggml_backend_dev_get(i) };
+        let integrated = match unsafe { sys::ggml_backend_dev_type(dev) } {
+            sys::GGML_BACKEND_DEVICE_TYPE_GPU => false,
+            sys::GGML_BACKEND_DEVICE_TYPE_IGPU => true,
+            _ => continue,
+        };
+        let reg = unsafe { sys::ggml_backend_dev_backend_reg(dev) };
+        let backend = c_text(unsafe { sys::ggml_backend_reg_name(reg) });
+        if backend == "RPC" {
+            continue;
+        }
+        out.push(crate::offload::GpuDevice {
+            backend,
+            description: c_text(unsafe { sys::ggml_backend_dev_description(dev) }),
+            integrated,
+        });
+    }
+    out
+}
+
 /// llama-bench's `cpu_info`, `gpu_info` and `backends`: the descriptions of the CPU and GPU
 /// devices ggml registered, and the non-CPU backends compiled in ("CPU" when none).
 pub fn backend_devices() -> (String, String, String) {
     use llama_cpp_sys_2 as sys;
-    let text = |p: *const std::os::raw::c_char| {
-        if p.is_null() {
-            String::new()
-        } else {
-            unsafe { std::ffi::CStr::from_ptr(p) }
-                .to_string_lossy()
-                .into_owned()
-        }
-    };
+    let text = c_text;
     let (mut cpus, mut gpus) = (Vec::new(), Vec::new());
     for i in 0..unsafe { sys::ggml_backend_dev_count() } {
         let dev = unsafe { sys::ggml_backend_dev_get(i) };
@@ -130,6 +158,8 @@ pub fn unused_cpu_features() -> Vec<&'static str> {
 pub struct LoadedModel {
     pub model: LlamaModel,
     pub load_ms: f64,
+    /// Where the layers went.
+    pub offload: crate::offload::Offload,
 }
 
 pub fn load_model(path: &Path, gpu_layers: u32) -> Result<LoadedModel, EngineError> {
@@ -144,9 +174,15 @@ pub fn load_model(path: &Path, gpu_layers: u32) -> Result<LoadedModel, EngineErr
             message: format!("llama.cpp could not load it: {why}"),
         }
     })?;
+    let load_ms = ms(t0.elapsed());
+    let offload = crate::offload::resolve(gpu_layers, model.n_layer(), &gpu_devices());
+    if let Some(why) = &offload.fallback {
+        tracing::warn!(target: "mobench", "{why}");
+    }
     Ok(LoadedModel {
         model,
-        load_ms: ms(t0.elapsed()),
+        load_ms,
+        offload,
     })
 }
 

@@ -44,8 +44,7 @@ const HEADLINE_TIMINGS: &[&str] = &["ttft_ms", "decode_tokens_per_s"];
 
 fn summary(run: RunRow, headline: Vec<HeadlineFigure>) -> RunSummary {
     RunSummary {
-        resumable: run.kind == "suite"
-            && matches!(run.status, RunStatus::Interrupted | RunStatus::Failed),
+        resumable: run.resumable(),
         model_name: run.model.display_name(),
         id: run.id,
         kind: run.kind,

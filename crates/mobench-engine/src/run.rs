@@ -2,7 +2,7 @@
 //! worker thread, committing each finished sample before the next starts.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{mpsc, Arc};
 
 use llama_cpp_2::model::LlamaModel;
@@ -13,22 +13,52 @@ use mobench_tasks::{load, Catalog, DatasetDef, Example, TaskDef};
 use crate::error::EngineError;
 use crate::events::{Control, Event, PlannedDatasetInfo, ScoreBrief, Sink};
 use crate::llm::{self, ContextSettings, PromptFormat, Session};
+use crate::memory::{self, Verdict};
 use crate::model::{self, ModelInfo};
+use crate::offload::Offload;
 use crate::sample::Generator;
 use crate::settings::RunRequest;
 use crate::telemetry::RunTelemetry;
 use mobench_telemetry::Phase;
 
-/// Set from anywhere (a Ctrl-C handler, a UI button) to stop a run after the token in flight.
+/// Set from anywhere (a Ctrl-C handler, a UI button, the app going to the background) to stop a
+/// run after the token in flight; the sample in flight is abandoned and redone on resume.
 #[derive(Clone, Default)]
-pub struct CancelFlag(Arc<AtomicBool>);
+pub struct CancelFlag(Arc<AtomicU8>);
+
+/// Why a run was stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// The user stopped it: stored as interrupted.
+    Cancelled,
+    /// The app went to the background: stored as paused, and resumed when it returns.
+    Paused,
+}
+
+const RUNNING: u8 = 0;
+const CANCELLED: u8 = 1;
+const PAUSED: u8 = 2;
 
 impl CancelFlag {
+    /// Stops the run for good (a cancel also overrides an earlier pause).
     pub fn cancel(&self) {
-        self.0.store(true, Ordering::SeqCst);
+        self.0.store(CANCELLED, Ordering::SeqCst);
+    }
+    /// Stops the run to be resumed later; does nothing after a cancel.
+    pub fn pause(&self) {
+        let _ = self
+            .0
+            .compare_exchange(RUNNING, PAUSED, Ordering::SeqCst, Ordering::SeqCst);
     }
     pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.0.load(Ordering::SeqCst) != RUNNING
+    }
+    pub fn reason(&self) -> Option<StopReason> {
+        match self.0.load(Ordering::SeqCst) {
+            RUNNING => None,
+            PAUSED => Some(StopReason::Paused),
+            _ => Some(StopReason::Cancelled),
+        }
     }
 }
 
@@ -344,7 +374,7 @@ fn execute(
     });
     let (store, run_id, tx) = (&mut *ctx.store, ctx.run_id, ctx.tx);
     store.compute_aggregates(run_id)?;
-    let (status, reason) = conclude(store, tx, run_id, result)?;
+    let (status, reason) = conclude(store, tx, run_id, result, ctx.cancel.reason())?;
     let run = store.run(run_id)?;
     Ok(RunOutcome {
         run_id,
@@ -355,16 +385,21 @@ fn execute(
     })
 }
 
-/// Stores how a run's work ended (Ok(true): all done, Ok(false): cancelled, Err: failed) and
-/// tells the sink; the work's own error is returned after that.
+/// Stores how a run's work ended (Ok(true): all done, Ok(false): stopped for `stop`, Err:
+/// failed) and tells the sink; the work's own error is returned after that.
 pub(crate) fn conclude(
     store: &Store,
     tx: &Emitter,
     run_id: i64,
     result: Result<bool, EngineError>,
+    stop: Option<StopReason>,
 ) -> Result<(RunStatus, Option<String>), EngineError> {
     let (status, reason) = match &result {
         Ok(true) => (RunStatus::Completed, None),
+        Ok(false) if stop == Some(StopReason::Paused) => (
+            RunStatus::Paused,
+            Some("paused: the app went to the background".to_string()),
+        ),
         Ok(false) => (
             RunStatus::Interrupted,
             Some("cancelled by the user".to_string()),
@@ -436,8 +471,14 @@ fn execute_inner(
         return Ok(true);
     }
 
+    // The context the session will make (cut to the training context, known from the header).
+    let planned_ctx = match info.n_ctx_train {
+        0 => s.n_ctx,
+        train => s.n_ctx.min(train.max(64)),
+    };
+    check_memory(&info.path, planned_ctx, request, tx)?;
     telemetry.set_phase(Phase::Loading);
-    let (model, cold_ms) = load_measured(&info.path, s.gpu_layers)?;
+    let (model, cold_ms, offload) = load_measured(&info.path, s.gpu_layers)?;
     let n_ctx = s.n_ctx.min(model.n_ctx_train().max(64));
     let mut session = Session::new(
         &model,
@@ -459,6 +500,9 @@ fn execute_inner(
                 model_load_ms: ms,
                 context_ms: session.context_ms,
                 n_ctx: session.n_ctx(),
+                backend: offload.backend.clone(),
+                gpu_layers_offloaded: offload.gpu_layers_offloaded,
+                layers_total: offload.layers_total,
             },
         )?;
         tx.send(Event::ModelLoaded {
@@ -467,6 +511,9 @@ fn execute_inner(
             context_ms: session.context_ms,
             n_ctx: session.n_ctx(),
             n_params: info.n_params,
+            backend: offload.backend.clone(),
+            gpu_layers_offloaded: offload.gpu_layers_offloaded,
+            layers_total: offload.layers_total,
         });
     }
     let format = match &s.template {
@@ -538,22 +585,53 @@ fn execute_inner(
     Ok(true)
 }
 
+/// Refuses a model that would get the app killed (iOS's hard limit), unless the user chose to
+/// try anyway; warns when it will barely fit or will swap.
+fn check_memory(
+    path: &Path,
+    n_ctx: u32,
+    request: &RunRequest,
+    tx: &Emitter,
+) -> Result<(), EngineError> {
+    let fit = memory::check_model(path, n_ctx, request.inference.n_batch).map_err(|e| {
+        EngineError::ModelFile {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }
+    })?;
+    tracing::info!(verdict = ?fit.verdict, need = fit.estimate.total_bytes, limit = ?fit.limit, "memory check");
+    match fit.message {
+        Some(message) if fit.is_fatal() && !request.ignore_memory_limit => {
+            Err(EngineError::WontFit {
+                path: path.to_path_buf(),
+                message,
+            })
+        }
+        Some(message) if fit.verdict != Verdict::Unknown => {
+            tx.send(Event::Warning { message });
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Loads the model cold (first load in this process), then again warm (file in the page
 /// cache, allocator warmed): both are reported. The warm instance is the one used.
 fn load_measured(
     path: &Path,
     gpu_layers: u32,
-) -> Result<(LlamaModel, Vec<(bool, f64)>), EngineError> {
+) -> Result<(LlamaModel, Vec<(bool, f64)>, Offload), EngineError> {
     static LOADED_ONCE: AtomicBool = AtomicBool::new(false);
     let first = llm::load_model(path, gpu_layers)?;
     let cold = !LOADED_ONCE.swap(true, Ordering::SeqCst);
     if !cold {
-        return Ok((first.model, vec![(false, first.load_ms)]));
+        return Ok((first.model, vec![(false, first.load_ms)], first.offload));
     }
     drop(first.model);
     let second = llm::load_model(path, gpu_layers)?;
     Ok((
         second.model,
         vec![(true, first.load_ms), (false, second.load_ms)],
+        second.offload,
     ))
 }

@@ -93,6 +93,17 @@ impl InferenceSettings {
     }
 }
 
+/// llama.cpp's "every layer": more than any model has, and `min(n, n_layer + 1)` are offloaded.
+pub const ALL_GPU_LAYERS: u32 = 999;
+
+/// Apple's GPUs share memory with the CPU and the engine always builds Metal there, so every
+/// layer goes to the GPU by default; elsewhere a GPU is optional and the default is the CPU.
+pub const DEFAULT_GPU_LAYERS: u32 = if cfg!(target_vendor = "apple") {
+    ALL_GPU_LAYERS
+} else {
+    0
+};
+
 /// Physical cores (llama.cpp is fastest with one thread per physical core), else logical.
 pub fn default_threads() -> u32 {
     sysinfo::System::physical_core_count()
@@ -108,7 +119,7 @@ impl Default for InferenceSettings {
             threads: default_threads(),
             n_ctx: 4096,
             n_batch: 512,
-            gpu_layers: 0,
+            gpu_layers: DEFAULT_GPU_LAYERS,
             seed: 0,
             max_tokens: None,
             preset: Preset::Accuracy,
@@ -132,6 +143,10 @@ pub struct RunRequest {
     /// Resource sampling interval (default 250 ms). Runs stored before telemetry have none.
     #[serde(default)]
     pub sample_interval_ms: Option<u32>,
+    /// Load even when the model will not fit under the system's hard memory limit (iOS); the
+    /// user was warned and chose to try.
+    #[serde(default)]
+    pub ignore_memory_limit: bool,
 }
 
 impl RunRequest {

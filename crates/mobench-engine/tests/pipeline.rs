@@ -39,6 +39,7 @@ fn request(model: PathBuf, datasets: &[&str], limit: usize, max_tokens: u32) -> 
             ..Default::default()
         },
         sample_interval_ms: None,
+        ignore_memory_limit: false,
     }
 }
 
@@ -345,4 +346,145 @@ fn resources_are_sampled_through_the_run_streamed_and_summarised() {
         battery.value.is_some() || battery.missing_reason.is_some_and(|r| !r.is_empty()),
         "a value or a reason, never a silent zero"
     );
+}
+
+#[test]
+fn a_pause_stores_the_run_paused_and_resumable_and_resume_finishes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path(), false);
+    let db = dir.path().join("runs.sqlite");
+    let flag = CancelFlag::default();
+    let pauser = flag.clone();
+    let mut seen = 0;
+    let outcome = run_suite(
+        &db,
+        request(model, &["starter_mmlu"], 4, 4),
+        flag,
+        &mut |e: &Event| {
+            if matches!(e, Event::SampleFinished { .. }) {
+                seen += 1;
+                if seen == 2 {
+                    // What the app does when it goes to the background.
+                    pauser.pause();
+                    // A pause never turns a later cancel into a pause, nor the reverse.
+                    pauser.pause();
+                }
+            }
+            Control::Continue
+        },
+    )
+    .unwrap();
+    assert_eq!(outcome.status, RunStatus::Paused);
+    assert_eq!(
+        outcome.reason.as_deref(),
+        Some("paused: the app went to the background")
+    );
+    assert_eq!(pauser.reason(), Some(mobench_engine::StopReason::Paused));
+    // A paused run is not taken for a killed one when the store is opened again, and it can
+    // be resumed (what the app offers on the next launch when the system killed it meanwhile).
+    let store = mobench_engine::open_store(&db).unwrap();
+    let run = store.run(outcome.run_id).unwrap();
+    assert_eq!(run.status, RunStatus::Paused);
+    assert!(run.resumable());
+    assert_eq!(run.samples_done, 2);
+
+    let again = resume(
+        &db,
+        outcome.run_id,
+        CancelFlag::default(),
+        &mut |_: &Event| Control::Continue,
+    )
+    .unwrap();
+    assert_eq!(again.status, RunStatus::Completed);
+    assert_eq!(store.samples(outcome.run_id).unwrap().len(), 4);
+    assert!(!store.run(outcome.run_id).unwrap().resumable());
+
+    // A cancel wins over a pause.
+    let flag = CancelFlag::default();
+    flag.pause();
+    flag.cancel();
+    flag.pause();
+    assert_eq!(flag.reason(), Some(mobench_engine::StopReason::Cancelled));
+}
+
+#[test]
+fn gpu_layers_asked_for_on_a_cpu_build_are_recorded_as_cpu() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path(), true);
+    let db = dir.path().join("runs.sqlite");
+    let mut req = request(model, &["starter_qa"], 1, 2);
+    req.inference.gpu_layers = mobench_engine::settings::ALL_GPU_LAYERS;
+    let mut loads = Vec::new();
+    let outcome = run_suite(&db, req, CancelFlag::default(), &mut |e: &Event| {
+        if let Event::ModelLoaded {
+            backend,
+            gpu_layers_offloaded,
+            layers_total,
+            ..
+        } = e
+        {
+            loads.push((backend.clone(), *gpu_layers_offloaded, *layers_total));
+        }
+        Control::Continue
+    })
+    .unwrap();
+    assert_eq!(outcome.status, RunStatus::Completed);
+    // This build has no GPU backend: llama.cpp kept every layer on the CPU, and the run says so
+    // instead of passing for a GPU run. The tiny model has 2 layers plus its output layer.
+    let expected = if mobench_engine::llm::gpu_devices().is_empty() {
+        ("CPU".to_string(), 0, 3)
+    } else {
+        (loads[0].0.clone(), 3, 3)
+    };
+    assert!(!loads.is_empty());
+    assert!(loads.iter().all(|l| *l == expected), "{loads:?}");
+    let stored = Store::open(&db).unwrap().loads(outcome.run_id).unwrap();
+    assert_eq!(stored.len(), loads.len());
+    for l in &stored {
+        assert_eq!(l.backend.as_deref(), Some(expected.0.as_str()));
+        assert_eq!(
+            (l.gpu_layers_offloaded, l.layers_total),
+            (Some(expected.1), Some(3))
+        );
+    }
+    if expected.1 == 0 {
+        assert_eq!(stored[0].placement(), "CPU");
+    }
+}
+
+#[test]
+fn the_memory_estimate_reads_the_models_shape_from_its_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = tiny_model(dir.path(), true);
+    let spec = mobench_gen::ModelSpec::tiny();
+    let header = mobench_engine::gguf::read_header(&path).unwrap();
+    let size = std::fs::metadata(&path).unwrap().len();
+    let shape = mobench_engine::memory::Shape::from_header(&header, size);
+    let head_dim = u64::from(spec.n_embd / spec.n_head);
+    assert_eq!(
+        (shape.n_layer, shape.n_embd, shape.n_head, shape.n_head_kv),
+        (
+            spec.n_layer.into(),
+            spec.n_embd.into(),
+            spec.n_head.into(),
+            spec.n_head_kv.into()
+        )
+    );
+    assert_eq!((shape.head_dim_k, shape.head_dim_v), (head_dim, head_dim));
+    assert!(shape.n_vocab > 0);
+    assert!(shape.weights_bytes > 0 && shape.weights_bytes <= size);
+    let e = shape.estimate(1024, 256);
+    // F16 K and V for every layer, KV head and position.
+    assert_eq!(
+        e.kv_cache_bytes,
+        1024 * u64::from(spec.n_layer) * u64::from(spec.n_head_kv) * 2 * head_dim * 2
+    );
+    // On this machine the limit is the free system memory, which a 1M-parameter model fits.
+    let fit = mobench_engine::memory::check_model(&path, 1024, 256).unwrap();
+    assert_eq!(fit.estimate, e);
+    assert!(matches!(
+        fit.limit,
+        mobench_engine::memory::Limit::Soft { .. }
+    ));
+    assert_eq!(fit.verdict, mobench_engine::memory::Verdict::Fits);
 }

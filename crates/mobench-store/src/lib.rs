@@ -28,6 +28,10 @@ pub enum StoreError {
         found: i64,
         supported: i64,
     },
+    #[error(
+        "database schema migration {version} failed: {message}; the database was left as it was"
+    )]
+    Migration { version: usize, message: String },
     #[error("no run with id {0}")]
     NoSuchRun(i64),
     #[error("database error: {0}")]
@@ -241,15 +245,19 @@ impl Store {
 
     pub fn record_load(&self, run_id: i64, load: &NewLoad) -> Result<()> {
         self.conn.execute(
-            "INSERT INTO run_loads (run_id, cold, model_load_ms, context_ms, n_ctx, at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO run_loads (run_id, cold, model_load_ms, context_ms, n_ctx, at,
+                                    backend, gpu_layers_offloaded, layers_total)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 run_id,
                 load.cold,
                 load.model_load_ms,
                 load.context_ms,
                 load.n_ctx,
-                now()
+                now(),
+                load.backend,
+                load.gpu_layers_offloaded,
+                load.layers_total,
             ],
         )?;
         Ok(())
@@ -257,7 +265,9 @@ impl Store {
 
     pub fn loads(&self, run_id: i64) -> Result<Vec<LoadRow>> {
         let mut st = self.conn.prepare(
-            "SELECT cold, model_load_ms, context_ms, n_ctx, at FROM run_loads WHERE run_id = ?1 ORDER BY id",
+            "SELECT cold, model_load_ms, context_ms, n_ctx, at, backend, gpu_layers_offloaded,
+                    layers_total
+             FROM run_loads WHERE run_id = ?1 ORDER BY id",
         )?;
         let rows = st
             .query_map([run_id], |r| {
@@ -267,6 +277,9 @@ impl Store {
                     context_ms: r.get(2)?,
                     n_ctx: r.get(3)?,
                     at: r.get(4)?,
+                    backend: r.get(5)?,
+                    gpu_layers_offloaded: r.get(6)?,
+                    layers_total: r.get(7)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;

@@ -10,6 +10,8 @@ pub enum RunStatus {
     Running,
     Completed,
     Interrupted,
+    /// Stopped because the app went to the background; resumes when it returns.
+    Paused,
     Failed,
 }
 
@@ -19,6 +21,7 @@ impl RunStatus {
             RunStatus::Running => "running",
             RunStatus::Completed => "completed",
             RunStatus::Interrupted => "interrupted",
+            RunStatus::Paused => "paused",
             RunStatus::Failed => "failed",
         }
     }
@@ -27,6 +30,7 @@ impl RunStatus {
         match s {
             "completed" => RunStatus::Completed,
             "interrupted" => RunStatus::Interrupted,
+            "paused" => RunStatus::Paused,
             "failed" => RunStatus::Failed,
             _ => RunStatus::Running,
         }
@@ -158,6 +162,15 @@ pub struct RunRow {
 }
 
 impl RunRow {
+    /// Whether `resume` can finish it: a suite run that stopped before its end.
+    pub fn resumable(&self) -> bool {
+        self.kind == "suite"
+            && matches!(
+                self.status,
+                RunStatus::Interrupted | RunStatus::Paused | RunStatus::Failed
+            )
+    }
+
     pub(crate) const SELECT: &'static str = "SELECT r.id, r.kind, r.status, r.failure, r.settings_json, r.app_version,
             r.llama_version, r.device_json, r.started_at, r.finished_at,
             (SELECT COUNT(*) FROM samples s WHERE s.run_id = r.id),
@@ -186,12 +199,16 @@ impl RunRow {
 }
 
 /// One model load of a run: cold = first load in the process.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct NewLoad {
     pub cold: bool,
     pub model_load_ms: f64,
     pub context_ms: f64,
     pub n_ctx: u32,
+    /// Where the layers went: "CPU", or the GPU backend and device ("Metal (Apple M2)").
+    pub backend: String,
+    pub gpu_layers_offloaded: u32,
+    pub layers_total: u32,
 }
 
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -202,6 +219,22 @@ pub struct LoadRow {
     pub context_ms: f64,
     pub n_ctx: u32,
     pub at: String,
+    /// `None` for loads stored before the backend was recorded.
+    pub backend: Option<String>,
+    pub gpu_layers_offloaded: Option<u32>,
+    pub layers_total: Option<u32>,
+}
+
+impl LoadRow {
+    /// "CPU", "Metal (Apple M2), 33/33 layers", or why it is not known.
+    pub fn placement(&self) -> String {
+        match (&self.backend, self.gpu_layers_offloaded, self.layers_total) {
+            (Some(b), Some(0), _) | (Some(b), None, _) => b.clone(),
+            (Some(b), Some(n), Some(t)) => format!("{b}, {n}/{t} layers"),
+            (Some(b), Some(n), None) => format!("{b}, {n} layers"),
+            (None, ..) => "backend not recorded (stored by an older mobench)".to_string(),
+        }
+    }
 }
 
 /// A sample's efficiency figures, as GUIDE.md defines them. `None` = could not be measured
