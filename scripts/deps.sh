@@ -2,12 +2,12 @@
 # Installs the system packages the build needs on Debian/Ubuntu, only those missing.
 #   scripts/deps.sh        llama.cpp (through llama-cpp-sys-2): compilers, cmake, libclang
 #   scripts/deps.sh app    also the app's: WebKitGTK to build it, and for its tests WebKitWebDriver,
-#                          Xvfb and Chromium
+#                          Xvfb (with x11-utils to find its windows) and Chromium
 set -euo pipefail
 
 pkgs=(build-essential cmake clang libclang-dev pkg-config git)
 if [ "${1:-}" = "app" ]; then
-  pkgs+=(libwebkit2gtk-4.1-dev webkit2gtk-driver xvfb chromium python3)
+  pkgs+=(libwebkit2gtk-4.1-dev webkit2gtk-driver xvfb x11-utils chromium python3)
 fi
 need=()
 for pkg in "${pkgs[@]}"; do

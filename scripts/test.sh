@@ -23,3 +23,4 @@ fi
 
 (cd ui && npm run test:browser)
 bash scripts/e2e.sh
+bash scripts/deb-smoke.sh
