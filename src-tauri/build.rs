@@ -9,6 +9,7 @@ const COMMANDS: &[&str] = &[
     "list_models",
     "import_model",
     "delete_model",
+    "memory_fit",
     "list_datasets",
     "fetch_datasets",
     "start_run",

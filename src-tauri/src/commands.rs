@@ -31,6 +31,8 @@ pub struct AppInfo {
     pub db_path_editable: bool,
     pub models_dir: String,
     pub datasets_dir: String,
+    /// Where GGUF files put there from outside the app are listed from (iOS: Documents).
+    pub shared_dir: Option<String>,
     /// Set when exports go to a fixed folder without a save dialog.
     pub export_dir: Option<String>,
     pub llama: String,
@@ -69,6 +71,7 @@ fn user_chosen<R: Runtime>(app: &AppHandle<R>, state: &AppState, path: &Path) ->
     let allowed = plain
         && (app.try_fs_scope().is_some_and(|s| s.is_allowed(path))
             || inside(&state.data_dir)
+            || state.shared_dir.as_deref().is_some_and(inside)
             || state.export_dir.as_deref().is_some_and(inside));
     if allowed {
         Ok(())
@@ -94,6 +97,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
         db_path_editable: state.db_path_editable,
         models_dir: show(&state.models_dir),
         datasets_dir: show(&state.datasets_dir),
+        shared_dir: state.shared_dir.as_deref().map(show),
         export_dir: state.export_dir.as_deref().map(show),
         llama: mobench_engine::llm::llama_build_info(),
         threads_max: max_threads(),
@@ -128,7 +132,7 @@ pub async fn clear_data<R: Runtime>(app: AppHandle<R>, scope: ClearScope) -> App
         }
         if scope == ClearScope::All {
             for (path, source) in store.library()? {
-                library::delete(&store, &state.data_dir, &path).or_else(|e| {
+                library::delete(&store, &state.data_dir, None, &path).or_else(|e| {
                     // A referenced file that is gone is simply forgotten.
                     if source == mobench_store::library::ModelSource::Referenced {
                         Ok(())
@@ -150,7 +154,14 @@ pub async fn clear_data<R: Runtime>(app: AppHandle<R>, scope: ClearScope) -> App
 
 #[tauri::command]
 pub async fn list_models<R: Runtime>(app: AppHandle<R>) -> AppResult<Vec<ModelEntry>> {
-    blocking(app, |state| library::list(&state.store()?, &state.data_dir)).await
+    blocking(app, |state| {
+        library::list(
+            &state.store()?,
+            &state.data_dir,
+            state.shared_dir.as_deref(),
+        )
+    })
+    .await
 }
 
 #[tauri::command]
@@ -163,9 +174,17 @@ pub async fn import_model<R: Runtime>(
     let handle = app.clone();
     blocking(app, move |state| {
         user_chosen(&handle, state, &path)?;
-        library::import(&state.store()?, &state.models_dir, &path, mode, &mut |p| {
-            let _ = on_progress.send(p);
-        })
+        let shared = state.shared_dir.as_deref();
+        library::import(
+            &state.store()?,
+            &state.models_dir,
+            shared,
+            &path,
+            mode,
+            &mut |p| {
+                let _ = on_progress.send(p);
+            },
+        )
     })
     .await
 }
@@ -174,7 +193,48 @@ pub async fn import_model<R: Runtime>(
 pub async fn delete_model<R: Runtime>(app: AppHandle<R>, path: String) -> AppResult<()> {
     blocking(app, move |state| {
         state.ensure_idle("delete a model")?;
-        library::delete(&state.store()?, &state.data_dir, &path)
+        library::delete(
+            &state.store()?,
+            &state.data_dir,
+            state.shared_dir.as_deref(),
+            &path,
+        )
+    })
+    .await
+}
+
+/// Whether a model will fit in memory at this context.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct ModelFit {
+    pub model: String,
+    pub fit: mobench_engine::memory::Fit,
+}
+
+/// The memory check the engine makes before each load, made early so the New run screen can
+/// warn before anything starts (the engine checks again: memory changes).
+#[tauri::command]
+pub async fn memory_fit<R: Runtime>(
+    app: AppHandle<R>,
+    models: Vec<String>,
+    n_ctx: u32,
+) -> AppResult<Vec<ModelFit>> {
+    blocking(app, move |_| {
+        let n_batch = mobench_engine::InferenceSettings::default().n_batch;
+        models
+            .into_iter()
+            .map(|model| {
+                let path = Path::new(&model);
+                let info = mobench_engine::model::check(path)?;
+                let n_ctx = match info.n_ctx_train {
+                    0 => n_ctx,
+                    train => n_ctx.min(train),
+                };
+                let fit = mobench_engine::memory::check_model(path, n_ctx, n_batch)
+                    .map_err(|e| AppError::new(ErrorCode::ModelFile, format!("{model}: {e}")))?;
+                Ok(ModelFit { model, fit })
+            })
+            .collect()
     })
     .await
 }

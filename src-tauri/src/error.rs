@@ -16,6 +16,8 @@ pub enum ErrorCode {
     ModelFile,
     /// llama.cpp could not load the model.
     ModelLoad,
+    /// The model would not fit under the system's memory limit.
+    Memory,
     /// llama.cpp failed while running it.
     Engine,
     /// A dataset file is missing or has bad rows.
@@ -63,6 +65,7 @@ impl From<EngineError> for AppError {
         let code = match &e {
             EngineError::ModelFile { .. } => ErrorCode::ModelFile,
             EngineError::ModelLoad { .. } => ErrorCode::ModelLoad,
+            EngineError::WontFit { .. } => ErrorCode::Memory,
             EngineError::Catalog(_) | EngineError::Settings(_) | EngineError::Template(_) => {
                 ErrorCode::Settings
             }

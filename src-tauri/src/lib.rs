@@ -6,6 +6,8 @@ mod commands;
 mod datasets;
 pub mod error;
 mod library;
+pub mod lifecycle;
+mod platform;
 pub mod runs;
 pub mod settings;
 pub mod state;
@@ -36,6 +38,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::list_models,
             commands::import_model,
             commands::delete_model,
+            commands::memory_fit,
             commands::list_datasets,
             commands::fetch_datasets,
             commands::start_run,
@@ -79,7 +82,27 @@ pub fn run() {
     let app = builder(tauri::Builder::default())
         .setup(move |app| {
             let dir = data_dir(app)?;
-            let state = state::AppState::new(dir, started).map_err(|e| e.message)?;
+            #[cfg_attr(desktop, allow(unused_mut))]
+            let mut state = state::AppState::new(dir, started).map_err(|e| e.message)?;
+            #[cfg(mobile)]
+            {
+                // iOS's Documents folder: UIFileSharingEnabled and
+                // LSSupportsOpeningDocumentsInPlace (Info.ios.plist) show it in Finder and the
+                // Files app, where users put their models.
+                state.shared_dir = app.path().document_dir().ok();
+            }
+            let handle = app.handle().clone();
+            state.runner.set_keep_awake(move |on| {
+                // UIKit wants the main thread.
+                let done = handle.run_on_main_thread(move || {
+                    if let Err(e) = platform::keep_awake(on) {
+                        tracing::warn!(error = %e, on, "cannot keep the device awake");
+                    }
+                });
+                if let Err(e) = done {
+                    tracing::warn!(error = %e, "cannot reach the main thread");
+                }
+            });
             // Runs left `running` by a killed app become resumable now, before any screen shows.
             if let Err(e) = state.store() {
                 tracing::error!(error = %e.message, "the run database cannot be opened");
@@ -96,12 +119,26 @@ pub fn run() {
         }
     };
     app.run(|handle, event| {
-        if let tauri::RunEvent::Exit = event {
+        let Some(state) = handle.try_state::<state::AppState>() else {
+            return;
+        };
+        match event {
             // Closing mid-run: stop after the token in flight and store the run as interrupted,
             // so it shows as resumable on the next start.
-            if let Some(state) = handle.try_state::<state::AppState>() {
-                state.runner.shutdown(SHUTDOWN_WAIT);
-            }
+            tauri::RunEvent::Exit => state.runner.shutdown(SHUTDOWN_WAIT),
+            // iOS/Android leaving and re-entering the foreground (tao: "will resign active" /
+            // "will enter foreground"): pause the run, then carry on (see `lifecycle`).
+            #[cfg(mobile)]
+            tauri::RunEvent::WindowEvent {
+                event: tauri::WindowEvent::Suspended,
+                ..
+            } => state.runner.background(),
+            #[cfg(mobile)]
+            tauri::RunEvent::WindowEvent {
+                event: tauri::WindowEvent::Resumed,
+                ..
+            } => state.runner.foreground(),
+            _ => {}
         }
     });
 }

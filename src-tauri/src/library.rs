@@ -84,9 +84,35 @@ fn entry(info: ModelInfo, source: ModelSource) -> ModelEntry {
     }
 }
 
-/// The built-in model first, then the library in the order models were added. A model whose
-/// file is gone or damaged is listed with the problem, so the user can see and remove it.
-pub fn list(store: &Store, data_dir: &Path) -> AppResult<Vec<ModelEntry>> {
+/// A model that cannot be used now, listed with the reason so the user can see and fix it.
+fn problem_entry(path: &Path, source: ModelSource, problem: String) -> ModelEntry {
+    ModelEntry {
+        file_name: file_name(path),
+        path: path.display().to_string(),
+        name: None,
+        architecture: None,
+        n_params: 0,
+        quantization: None,
+        size_bytes: 0,
+        sha256: None,
+        n_ctx_train: 0,
+        has_chat_template: false,
+        source,
+        problem: Some(problem),
+    }
+}
+
+fn described(store: &Store, path: &Path, source: ModelSource) -> ModelEntry {
+    match model::describe_known(path, store) {
+        Ok(info) => entry(info, source),
+        Err(e) => problem_entry(path, source, e.to_string()),
+    }
+}
+
+/// The built-in model first, then the library in the order models were added, then the GGUF
+/// files in the shared folder (`shared`: iOS's Documents folder, which Finder and the Files app
+/// fill). A model whose file is gone, damaged or only in iCloud is listed with the problem.
+pub fn list(store: &Store, data_dir: &Path, shared: Option<&Path>) -> AppResult<Vec<ModelEntry>> {
     let builtin = mobench_engine::ensure_builtin_model(data_dir)?;
     // The built-in model is small: hash it once so its identity shows like any other.
     let mut out = vec![entry(
@@ -94,26 +120,47 @@ pub fn list(store: &Store, data_dir: &Path) -> AppResult<Vec<ModelEntry>> {
         ModelSource::Builtin,
     )];
     for (path, source) in store.library()? {
-        let path = PathBuf::from(path);
-        out.push(match model::describe_known(&path, store) {
-            Ok(info) => entry(info, source),
-            Err(e) => ModelEntry {
-                file_name: file_name(&path),
-                path: path.display().to_string(),
-                name: None,
-                architecture: None,
-                n_params: 0,
-                quantization: None,
-                size_bytes: 0,
-                sha256: None,
-                n_ctx_train: 0,
-                has_chat_template: false,
-                source,
-                problem: Some(e.to_string()),
-            },
-        });
+        out.push(described(store, Path::new(&path), source));
+    }
+    if let Some(dir) = shared {
+        out.extend(shared_models(store, dir)?);
     }
     Ok(out)
+}
+
+/// The models in the shared folder, by file name. A `.gguf.partial` of a copy in progress and
+/// other files are left out; an iCloud placeholder is listed with what to do about it.
+fn shared_models(store: &Store, dir: &Path) -> AppResult<Vec<ModelEntry>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_error(ErrorCode::Io, dir, &e)),
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut out = Vec::new();
+    for name in names {
+        if let Some(real) = model::icloud_placeholder_of(&name) {
+            if is_gguf_name(real) {
+                let problem = format!("{real} {}", model::IN_CLOUD);
+                out.push(problem_entry(&dir.join(real), ModelSource::Shared, problem));
+            }
+        } else if is_gguf_name(&name) {
+            out.push(described(store, &dir.join(&name), ModelSource::Shared));
+        }
+    }
+    Ok(out)
+}
+
+fn is_gguf_name(name: &str) -> bool {
+    !name.starts_with('.')
+        && Path::new(name)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("gguf"))
 }
 
 /// How often progress is reported while copying or hashing.
@@ -180,11 +227,17 @@ fn free_name(dir: &Path, file: &Path) -> PathBuf {
 pub fn import(
     store: &Store,
     models_dir: &Path,
+    shared: Option<&Path>,
     from: &Path,
     mode: ImportMode,
     progress: &mut dyn FnMut(ImportProgress),
 ) -> AppResult<ModelEntry> {
     let size = std::fs::metadata(from).map(|m| m.len()).unwrap_or(0);
+    if shared.is_some_and(|dir| inside(dir, from)) {
+        // Already listed from the shared folder: a copy would only double a large file.
+        model::check(from)?;
+        return Ok(described(store, from, ModelSource::Shared));
+    }
     progress(ImportProgress {
         stage: ImportStage::Checking,
         bytes_done: 0,
@@ -228,15 +281,33 @@ pub fn import(
     Ok(entry(model::describe_known(&path, store)?, source))
 }
 
-/// Removes a model from the library; a copy made by the app is deleted, a referenced file is
-/// left where it is.
-pub fn delete(store: &Store, data_dir: &Path, path: &str) -> AppResult<()> {
-    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+fn canonical(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// Whether `file` lies directly in `dir`.
+fn inside(dir: &Path, file: &Path) -> bool {
+    canonical(file).parent() == Some(canonical(dir).as_path())
+}
+
+/// Removes a model from the library; a copy made by the app, or a file in the shared folder, is
+/// deleted, a referenced file is left where it is.
+pub fn delete(store: &Store, data_dir: &Path, shared: Option<&Path>, path: &str) -> AppResult<()> {
     if canonical(Path::new(path)) == canonical(&mobench_engine::builtin_model_path(data_dir)) {
         return Err(AppError::new(
             ErrorCode::BuiltinModel,
             "the built-in model is part of the app and cannot be deleted",
         ));
+    }
+    if let Some(dir) = shared.filter(|dir| inside(dir, Path::new(path))) {
+        let file = Path::new(path);
+        if !is_gguf_name(&file_name(file)) {
+            return Err(AppError::new(
+                ErrorCode::NotFound,
+                format!("{path} is not a model in {}", dir.display()),
+            ));
+        }
+        return std::fs::remove_file(file).map_err(|e| io_error(ErrorCode::Io, file, &e));
     }
     match store.library_remove(path)? {
         None => Err(AppError::new(

@@ -8,11 +8,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use mobench_engine::events::{Event, PlannedDatasetInfo};
-use mobench_engine::{CancelFlag, Control, RunRequest};
+use mobench_engine::{CancelFlag, Control, RunRequest, StopReason};
+use mobench_store::RunStatus;
 use mobench_tasks::Selection;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::lifecycle::{Action, Lifecycle, Signal};
 use crate::settings::{inference, validate_run_choices, RunDefaults};
 
 /// What the New run screen asks for.
@@ -33,6 +35,9 @@ pub struct NewRunRequest {
     pub gpu_layers: u32,
     pub max_tokens: Option<u32>,
     pub template: Option<String>,
+    /// Load even a model that will not fit under iOS's memory limit (the user was warned).
+    #[serde(default)]
+    pub ignore_memory_limit: bool,
 }
 
 impl NewRunRequest {
@@ -73,6 +78,7 @@ impl NewRunRequest {
                 },
                 inference: inference(&choices),
                 sample_interval_ms: None,
+                ignore_memory_limit: self.ignore_memory_limit,
             })
             .collect())
     }
@@ -105,6 +111,8 @@ pub enum QueueEvent {
         #[ts(type = "Array<number>")]
         run_ids: Vec<i64>,
         cancelled: bool,
+        /// Stopped because the app went to the background; it carries on when the app returns.
+        paused: bool,
     },
 }
 
@@ -137,6 +145,7 @@ pub struct ActiveRun {
 }
 
 /// One item of a queue.
+#[derive(Clone)]
 pub enum Job {
     Start(Box<RunRequest>),
     Resume { run_id: i64, model: String },
@@ -238,11 +247,28 @@ impl Replay {
     }
 }
 
+/// What is left of a queue paused when the app went to the background.
+struct PausedQueue {
+    db: PathBuf,
+    jobs: Vec<Job>,
+    cooldown_s: u32,
+    emit: Emit,
+}
+
+type KeepAwake = Arc<dyn Fn(bool) + Send + Sync>;
+
 /// The one queue that may run at a time (llama.cpp runs one model per process at a time here).
 #[derive(Clone, Default)]
 pub struct Runner {
     active: Arc<Mutex<Option<Active>>>,
     next_id: Arc<Mutex<u64>>,
+    lifecycle: Arc<Mutex<Lifecycle>>,
+    paused: Arc<Mutex<Option<PausedQueue>>>,
+    keep_awake: Arc<Mutex<Option<KeepAwake>>>,
+}
+
+fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Tokens are forwarded at most this often (a small model makes thousands a second; one IPC
@@ -255,7 +281,62 @@ impl Runner {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Active>> {
-        self.active.lock().unwrap_or_else(|p| p.into_inner())
+        locked(&self.active)
+    }
+
+    /// How the platform keeps the screen awake while a queue runs (see `platform`).
+    pub fn set_keep_awake(&self, f: impl Fn(bool) + Send + Sync + 'static) {
+        *locked(&self.keep_awake) = Some(Arc::new(f));
+    }
+
+    /// The app went to the background: the queue in progress pauses (see `lifecycle`).
+    pub fn background(&self) {
+        self.signal(Signal::Background);
+    }
+
+    /// The app is back: a paused queue carries on.
+    pub fn foreground(&self) {
+        self.signal(Signal::Foreground);
+    }
+
+    /// Whether a paused queue waits for the app to return.
+    pub fn is_paused(&self) -> bool {
+        locked(&self.paused).is_some()
+    }
+
+    fn signal(&self, signal: Signal) {
+        // The lifecycle's lock is released before acting: resuming starts a queue, which signals.
+        let actions = locked(&self.lifecycle).on(signal);
+        tracing::info!(?signal, ?actions, "lifecycle");
+        for action in actions {
+            match action {
+                Action::KeepAwake(on) => {
+                    let hook = locked(&self.keep_awake).clone();
+                    if let Some(hook) = hook {
+                        hook(on);
+                    }
+                }
+                Action::PauseQueue => {
+                    if let Some(a) = self.lock().as_mut() {
+                        a.cancel.pause();
+                    }
+                }
+                Action::ResumeQueue => self.resume_paused(),
+            }
+        }
+    }
+
+    /// Restarts what a pause left: the paused run where it stopped, then the rest of the queue,
+    /// its events going to the window that watched it.
+    fn resume_paused(&self) {
+        let Some(p) = locked(&self.paused).take() else {
+            return;
+        };
+        let emit = p.emit;
+        if let Err(e) = self.start(p.db, p.jobs, p.cooldown_s, move |event| emit(event)) {
+            // The run stays `paused` in the database; History offers to resume it.
+            tracing::error!(error = %e.message, "the paused queue could not carry on");
+        }
     }
 
     /// Whether `run_id` is being worked on now.
@@ -266,8 +347,9 @@ impl Runner {
     }
 
     /// Stops the queue after the token in flight; the run in progress is stored as interrupted
-    /// and the rest of the queue is dropped.
+    /// and the rest of the queue is dropped (a paused queue's too).
     pub fn cancel(&self) -> bool {
+        locked(&self.paused).take();
         match self.lock().as_mut() {
             Some(a) => {
                 a.cancel.cancel();
@@ -337,11 +419,17 @@ impl Runner {
                 }));
                 let mut run_ids = Vec::new();
                 let total = jobs.len();
-                for (index, job) in jobs.into_iter().enumerate() {
-                    if cancel.is_cancelled() {
-                        break;
-                    }
-                    if index > 0 && cooldown_s > 0 {
+                let mut jobs: std::collections::VecDeque<Job> = jobs.into();
+                let mut index = 0;
+                // What a pause leaves to do when the app returns.
+                let mut left: Option<Vec<Job>> = None;
+                while let Some(job) = jobs.pop_front() {
+                    let keep = |job: Job, jobs: &mut std::collections::VecDeque<Job>| {
+                        let mut rest = vec![job];
+                        rest.extend(jobs.drain(..));
+                        Some(rest)
+                    };
+                    if index > 0 && cooldown_s > 0 && !cancel.is_cancelled() {
                         emit(LiveEvent::Queue(QueueEvent::Cooldown {
                             seconds: cooldown_s,
                         }));
@@ -349,9 +437,14 @@ impl Runner {
                         while Instant::now() < until && !cancel.is_cancelled() {
                             std::thread::sleep(Duration::from_millis(50));
                         }
-                        if cancel.is_cancelled() {
+                    }
+                    match cancel.reason() {
+                        Some(StopReason::Paused) => {
+                            left = keep(job, &mut jobs);
                             break;
                         }
+                        Some(StopReason::Cancelled) => break,
+                        None => {}
                     }
                     runner.update(queue_id, |a| {
                         a.index = index;
@@ -364,21 +457,43 @@ impl Runner {
                         model: model.clone(),
                     }));
                     match runner.run_one(&db, job, &cancel, queue_id, &emit) {
-                        Ok(run_id) => run_ids.push(run_id),
+                        Ok(outcome) => {
+                            run_ids.push(outcome.run_id);
+                            if outcome.status == RunStatus::Paused {
+                                let resume = Job::Resume {
+                                    run_id: outcome.run_id,
+                                    model,
+                                };
+                                left = keep(resume, &mut jobs);
+                                break;
+                            }
+                        }
                         Err(error) => emit(LiveEvent::Queue(QueueEvent::ModelFailed {
                             index,
                             model,
                             error,
                         })),
                     }
+                    index += 1;
                 }
+                let paused = left.is_some();
                 // Free the slot before saying so, so that the UI may start another at once.
                 if let Some(emit) = runner.finish(queue_id) {
+                    if let Some(jobs) = left {
+                        *locked(&runner.paused) = Some(PausedQueue {
+                            db: db.clone(),
+                            jobs,
+                            cooldown_s,
+                            emit: emit.clone(),
+                        });
+                    }
                     emit(LiveEvent::Queue(QueueEvent::QueueFinished {
                         run_ids,
-                        cancelled: cancel.is_cancelled(),
+                        cancelled: cancel.reason() == Some(StopReason::Cancelled),
+                        paused,
                     }));
                 }
+                runner.signal(Signal::QueueStopped { paused });
             });
         if let Err(e) = spawned {
             self.lock().take();
@@ -387,6 +502,7 @@ impl Runner {
                 format!("cannot start the run thread: {e}"),
             ));
         }
+        self.signal(Signal::QueueStarted);
         Ok(QueueTicket { queue_id })
     }
 
@@ -439,7 +555,7 @@ impl Runner {
         cancel: &CancelFlag,
         queue_id: u64,
         emit: &impl Fn(LiveEvent),
-    ) -> AppResult<i64> {
+    ) -> AppResult<mobench_engine::RunOutcome> {
         let mut tokens = String::new();
         let mut last_flush = Instant::now();
         let mut sink = |event: &Event| {
@@ -473,6 +589,6 @@ impl Runner {
                 mobench_engine::resume(db, run_id, cancel.clone(), &mut sink)
             }
         }?;
-        Ok(outcome.run_id)
+        Ok(outcome)
     }
 }

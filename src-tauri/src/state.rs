@@ -15,6 +15,9 @@ pub struct AppState {
     pub db: PathBuf,
     pub datasets_dir: PathBuf,
     pub models_dir: PathBuf,
+    /// The folder the user fills from outside the app, whose GGUF files are listed as models:
+    /// iOS's Documents folder (Finder file sharing, the Files app). `None` on desktop.
+    pub shared_dir: Option<PathBuf>,
     /// `MOBENCH_EXPORT_DIR`: exports go straight into this folder without a save dialog (for
     /// unattended use, such as the end-to-end test). Read once at start, never from the UI.
     pub export_dir: Option<PathBuf>,
@@ -35,6 +38,7 @@ impl AppState {
             db: mobench_engine::paths::db_path(&data_dir),
             datasets_dir: mobench_engine::paths::datasets_dir(&data_dir),
             models_dir: mobench_engine::paths::models_dir(&data_dir),
+            shared_dir: None,
             export_dir: std::env::var_os("MOBENCH_EXPORT_DIR")
                 .filter(|d| !d.is_empty())
                 .map(PathBuf::from),

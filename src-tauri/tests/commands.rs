@@ -24,8 +24,14 @@ struct TestApp {
 }
 
 fn app() -> TestApp {
+    app_with(|_, _| {})
+}
+
+/// An app whose state `setup` adjusts first (given the test's folder).
+fn app_with(setup: impl FnOnce(&mut AppState, &Path)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let state = AppState::new(dir.path().join("data"), Instant::now()).unwrap();
+    let mut state = AppState::new(dir.path().join("data"), Instant::now()).unwrap();
+    setup(&mut state, dir.path());
     let app = mobench_app_lib::builder(mock_builder())
         .manage(state)
         .build(tauri::generate_context!())
@@ -139,6 +145,7 @@ fn tiny_request(model: &str, examples: u32) -> NewRunRequest {
         gpu_layers: 0,
         max_tokens: Some(4),
         template: None,
+        ignore_memory_limit: false,
     }
 }
 
@@ -540,6 +547,7 @@ fn cancelling_stores_an_interrupted_run_that_resumes_and_closing_does_too() {
         if let LiveEvent::Queue(QueueEvent::QueueFinished {
             cancelled: c,
             run_ids,
+            ..
         }) = e
         {
             cancelled = Some((c, run_ids));
@@ -709,4 +717,177 @@ fn attach_and_clear_data_through_ipc() {
     assert!(picked.exists(), "the user's own file is never touched");
     assert!(!t.state().datasets_dir.exists());
     assert_eq!(t.ok("get_settings", json!({}))["cooldown_s"], 0);
+}
+
+#[test]
+fn going_to_the_background_pauses_the_run_and_coming_back_finishes_it() {
+    let t = app();
+    let model = t.builtin();
+    let state = t.state();
+    let awake = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = awake.clone();
+    state
+        .runner
+        .set_keep_awake(move |on| seen.lock().unwrap().push(on));
+    let rx = t.start(tiny_request(&model, 5));
+    let mut run_id = None;
+    let mut paused_at = None;
+    for e in rx.iter() {
+        match e {
+            LiveEvent::Run(Event::SampleFinished { done, .. }) if paused_at.is_none() => {
+                // What the platform glue does on iOS's "will resign active".
+                state.runner.background();
+                paused_at = Some(done);
+            }
+            LiveEvent::Run(Event::RunFinished {
+                run_id: id, status, ..
+            }) => {
+                assert_eq!(status, mobench_store::RunStatus::Paused);
+                run_id = Some(id);
+            }
+            LiveEvent::Queue(QueueEvent::QueueFinished {
+                paused, cancelled, ..
+            }) => {
+                assert!(paused && !cancelled);
+                break;
+            }
+            _ => {}
+        }
+    }
+    let run_id = run_id.unwrap();
+    assert!(state.runner.is_paused());
+    assert!(state.runner.active().is_none());
+    let run = &t.ok("list_runs", json!({}))[0];
+    assert_eq!(run["status"], "paused");
+    assert_eq!(run["failure"], "paused: the app went to the background");
+    assert_eq!(
+        run["resumable"], true,
+        "resumable from History if the app is killed now"
+    );
+    let stored = run["samples_done"].as_u64().unwrap();
+    assert!(
+        stored >= paused_at.unwrap() as u64 && stored < 10,
+        "{stored}"
+    );
+    assert_eq!(*awake.lock().unwrap(), vec![true, false]);
+
+    // Back in the foreground: the same run carries on where it stopped, on the same channel.
+    state.runner.foreground();
+    let mut resumed = None;
+    for e in rx.iter() {
+        match e {
+            LiveEvent::Run(Event::RunStarted {
+                run_id: id,
+                resumed: r,
+                already_done,
+                ..
+            }) => resumed = Some((id, r, already_done)),
+            LiveEvent::Queue(QueueEvent::QueueFinished { paused, .. }) => {
+                assert!(!paused);
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(resumed, Some((run_id, true, stored as usize)));
+    t.wait_idle();
+    assert!(!state.runner.is_paused());
+    let run = &t.ok("list_runs", json!({}))[0];
+    assert_eq!(
+        (
+            run["id"].as_i64(),
+            run["status"].as_str(),
+            run["samples_done"].as_u64()
+        ),
+        (Some(run_id), Some("completed"), Some(10))
+    );
+    assert_eq!(*awake.lock().unwrap(), vec![true, false, true, false]);
+    // Without a run, leaving and coming back does nothing.
+    state.runner.background();
+    state.runner.foreground();
+    assert!(state.runner.active().is_none());
+    assert_eq!(t.ok("list_runs", json!({})).as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn models_in_the_shared_folder_are_listed_and_icloud_placeholders_are_refused() {
+    let t = app_with(|state, dir| state.shared_dir = Some(dir.join("Documents")));
+    let shared = t.dir.path().join("Documents");
+    std::fs::create_dir_all(&shared).unwrap();
+    // What Finder or the Files app leave there: a model, a model evicted to iCloud, other files.
+    let model = shared.join("tiny.gguf");
+    mobench_gen::write_gguf(&mobench_gen::ModelSpec::tiny(), &model).unwrap();
+    std::fs::write(shared.join(".big.Q4_K_M.gguf.icloud"), b"bplist00").unwrap();
+    std::fs::write(shared.join("notes.txt"), b"hello").unwrap();
+    std::fs::write(shared.join(".hidden.gguf"), b"GGUF").unwrap();
+    assert_eq!(
+        t.ok("app_info", json!({}))["shared_dir"],
+        shared.display().to_string()
+    );
+
+    let models = t.ok("list_models", json!({}));
+    let listed: Vec<(&str, &str, bool)> = models
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["file_name"].as_str().unwrap(),
+                m["source"].as_str().unwrap(),
+                m["problem"].is_null(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("mobench-tiny.gguf", "builtin", true),
+            ("big.Q4_K_M.gguf", "shared", false),
+            ("tiny.gguf", "shared", true)
+        ]
+    );
+    let cloud = models[1]["problem"].as_str().unwrap();
+    assert!(
+        cloud.contains("stored in iCloud, not on this device"),
+        "{cloud}"
+    );
+    assert_eq!(models[2]["architecture"], "llama");
+
+    // A model in the shared folder runs where it is; importing it copies nothing.
+    let path = model.display().to_string();
+    let imported = t.ok(
+        "import_model",
+        json!({ "path": path, "mode": "copy", "onProgress": "__CHANNEL__:1" }),
+    );
+    assert_eq!(imported["source"], "shared");
+    assert!(!t.state().models_dir.join("tiny.gguf").exists());
+    let fit = t.ok("memory_fit", json!({ "models": [path], "nCtx": 512 }));
+    assert_eq!(fit[0]["fit"]["verdict"], "fits", "{fit}");
+    assert!(fit[0]["fit"]["estimate"]["total_bytes"].as_u64().unwrap() > 0);
+    let events = t.run_collecting(tiny_request(&path, 1));
+    assert!(events.iter().any(|e| matches!(
+        e,
+        LiveEvent::Run(Event::RunFinished {
+            status: mobench_store::RunStatus::Completed,
+            ..
+        })
+    )));
+
+    // Deleting it from the app removes the file; nothing but a model there can be deleted.
+    let (code, _) = t.err(
+        "delete_model",
+        json!({ "path": shared.join("notes.txt").display().to_string() }),
+    );
+    assert_eq!(code, "not_found");
+    assert!(shared.join("notes.txt").exists());
+    t.ok("delete_model", json!({ "path": path }));
+    assert!(!model.exists());
+    assert_eq!(t.ok("list_models", json!({})).as_array().unwrap().len(), 2);
+
+    let (code, message) = t.err(
+        "memory_fit",
+        json!({ "models": [shared.join("notes.txt").display().to_string()], "nCtx": 512 }),
+    );
+    assert_eq!(code, "model_file");
+    assert!(message.contains("notes.txt"), "{message}");
 }

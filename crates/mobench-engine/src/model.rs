@@ -70,6 +70,11 @@ fn describe(path: &Path) -> Result<(ModelInfo, std::fs::Metadata), EngineError> 
     if meta.is_dir() {
         return Err(file_err(path, "is a folder, not a GGUF file"));
     }
+    if in_cloud_only(&meta) {
+        // Reading it would download it first, inside the load time, and the system may evict
+        // it again while it is mapped.
+        return Err(file_err(path, IN_CLOUD));
+    }
     let header = gguf::read_header(path).map_err(|e| match e {
         gguf::GgufError::Io(io) if io.kind() == std::io::ErrorKind::PermissionDenied => {
             file_err(path, "cannot be read (permission denied)")
@@ -103,6 +108,38 @@ pub fn describe_known(path: &Path, store: &Store) -> Result<ModelInfo, EngineErr
         .cached_sha256(&cache_key(path), meta.len(), mtime_ns(&meta))?
         .unwrap_or_default();
     Ok(info)
+}
+
+/// Why a file kept in iCloud is not used.
+pub const IN_CLOUD: &str = "is stored in iCloud, not on this device: download it first (in the \
+     Files app, \"Download Now\"); MobileAIBench never loads a model from iCloud";
+
+/// APFS's `SF_DATALESS` (`<sys/stat.h>`): the file's data lives in the cloud and reading it
+/// makes the system download it.
+pub const SF_DATALESS: u32 = 0x4000_0000;
+
+/// Whether only a placeholder of the file is on this device (iCloud Drive evicted its data).
+pub fn in_cloud_only(meta: &std::fs::Metadata) -> bool {
+    #[cfg(target_os = "ios")]
+    use std::os::ios::fs::MetadataExt;
+    #[cfg(target_os = "macos")]
+    use std::os::macos::fs::MetadataExt;
+    #[cfg(any(target_os = "macos", target_os = "ios"))]
+    return meta.st_flags() & SF_DATALESS != 0;
+    #[cfg(not(any(target_os = "macos", target_os = "ios")))]
+    {
+        let _ = meta;
+        false
+    }
+}
+
+/// The file an iCloud placeholder stands for: iCloud Drive replaces an evicted `m.gguf` with a
+/// hidden `.m.gguf.icloud`.
+pub fn icloud_placeholder_of(file_name: &str) -> Option<&str> {
+    file_name
+        .strip_prefix('.')?
+        .strip_suffix(".icloud")
+        .filter(|name| !name.is_empty())
 }
 
 /// Records a sha256 computed elsewhere (while copying the file, say) so it is not computed again.
@@ -154,6 +191,17 @@ pub fn sha256_file(path: &Path) -> Result<String, EngineError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn icloud_placeholders_name_the_file_they_stand_for() {
+        assert_eq!(
+            icloud_placeholder_of(".phi-2.Q4_K_M.gguf.icloud"),
+            Some("phi-2.Q4_K_M.gguf")
+        );
+        assert_eq!(icloud_placeholder_of("phi-2.gguf"), None);
+        assert_eq!(icloud_placeholder_of(".hidden.gguf"), None);
+        assert_eq!(icloud_placeholder_of("..icloud"), None);
+    }
 
     #[test]
     fn sha256_is_cached_by_path_size_and_mtime() {

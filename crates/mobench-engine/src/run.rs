@@ -478,7 +478,11 @@ fn execute_inner(
     };
     check_memory(&info.path, planned_ctx, request, tx)?;
     telemetry.set_phase(Phase::Loading);
-    let (model, cold_ms, offload) = load_measured(&info.path, s.gpu_layers)?;
+    let Measured {
+        model,
+        loads: cold_ms,
+        offload,
+    } = load_measured(&info.path, s.gpu_layers)?;
     let n_ctx = s.n_ctx.min(model.n_ctx_train().max(64));
     let mut session = Session::new(
         &model,
@@ -617,21 +621,29 @@ fn check_memory(
 
 /// Loads the model cold (first load in this process), then again warm (file in the page
 /// cache, allocator warmed): both are reported. The warm instance is the one used.
-fn load_measured(
-    path: &Path,
-    gpu_layers: u32,
-) -> Result<(LlamaModel, Vec<(bool, f64)>, Offload), EngineError> {
+fn load_measured(path: &Path, gpu_layers: u32) -> Result<Measured, EngineError> {
     static LOADED_ONCE: AtomicBool = AtomicBool::new(false);
     let first = llm::load_model(path, gpu_layers)?;
     let cold = !LOADED_ONCE.swap(true, Ordering::SeqCst);
     if !cold {
-        return Ok((first.model, vec![(false, first.load_ms)], first.offload));
+        return Ok(Measured {
+            model: first.model,
+            loads: vec![(false, first.load_ms)],
+            offload: first.offload,
+        });
     }
     drop(first.model);
     let second = llm::load_model(path, gpu_layers)?;
-    Ok((
-        second.model,
-        vec![(true, first.load_ms), (false, second.load_ms)],
-        second.offload,
-    ))
+    Ok(Measured {
+        model: second.model,
+        loads: vec![(true, first.load_ms), (false, second.load_ms)],
+        offload: second.offload,
+    })
+}
+
+/// The model to use, each load's (cold, milliseconds), and where its layers went.
+struct Measured {
+    model: LlamaModel,
+    loads: Vec<(bool, f64)>,
+    offload: Offload,
 }

@@ -16,6 +16,9 @@ pub enum ModelSource {
     Copied,
     /// Used where it lies; deleting it only forgets it.
     Referenced,
+    /// In the folder the user shares with the app (iOS: its Documents folder, filled through
+    /// Finder or the Files app). Found by looking, never stored; deleting it removes the file.
+    Shared,
 }
 
 impl ModelSource {
@@ -24,6 +27,7 @@ impl ModelSource {
             ModelSource::Builtin => "builtin",
             ModelSource::Copied => "copied",
             ModelSource::Referenced => "referenced",
+            ModelSource::Shared => "shared",
         }
     }
 }

@@ -2,6 +2,10 @@
 
 export type AppInfo = { version: string, platform: string, data_dir: string, db_path: string, db_path_editable: boolean, models_dir: string, datasets_dir: string, 
 /**
+ * Where GGUF files put there from outside the app are listed from (iOS: Documents).
+ */
+shared_dir: string | null, 
+/**
  * Set when exports go to a fixed folder without a save dialog.
  */
 export_dir: string | null, llama: string, threads_max: number, };

@@ -3,4 +3,4 @@
 /**
  * How a model came into the library.
  */
-export type ModelSource = "builtin" | "copied" | "referenced";
+export type ModelSource = "builtin" | "copied" | "referenced" | "shared";

@@ -12,4 +12,8 @@ models: Array<string>, suite: string,
 /**
  * Empty: every dataset of the suite.
  */
-datasets: Array<string>, examples: number | null, sample_seed: number | null, preset: Preset, threads: number, n_ctx: number, gpu_layers: number, max_tokens: number | null, template: string | null, };
+datasets: Array<string>, examples: number | null, sample_seed: number | null, preset: Preset, threads: number, n_ctx: number, gpu_layers: number, max_tokens: number | null, template: string | null, 
+/**
+ * Load even a model that will not fit under iOS's memory limit (the user was warned).
+ */
+ignore_memory_limit: boolean, };

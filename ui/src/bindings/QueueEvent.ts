@@ -4,4 +4,8 @@ import type { AppError } from "./AppError";
 /**
  * What the queue itself says, beside the runs' own events.
  */
-export type QueueEvent = { "event": "queue_started", queue_id: number, models: Array<string>, } | { "event": "model_started", index: number, total: number, model: string, } | { "event": "model_failed", index: number, model: string, error: AppError, } | { "event": "cooldown", seconds: number, } | { "event": "queue_finished", run_ids: Array<number>, cancelled: boolean, };
+export type QueueEvent = { "event": "queue_started", queue_id: number, models: Array<string>, } | { "event": "model_started", index: number, total: number, model: string, } | { "event": "model_failed", index: number, model: string, error: AppError, } | { "event": "cooldown", seconds: number, } | { "event": "queue_finished", run_ids: Array<number>, cancelled: boolean, 
+/**
+ * Stopped because the app went to the background; it carries on when the app returns.
+ */
+paused: boolean, };
