@@ -349,14 +349,23 @@ impl Runner {
     /// Stops the queue after the token in flight; the run in progress is stored as interrupted
     /// and the rest of the queue is dropped (a paused queue's too).
     pub fn cancel(&self) -> bool {
-        locked(&self.paused).take();
+        let paused = locked(&self.paused).take();
+        let had_paused = paused.is_some();
+        if let Some(p) = paused {
+            // Its run stays `paused` in the database, resumable from History.
+            (p.emit)(LiveEvent::Queue(QueueEvent::QueueFinished {
+                run_ids: Vec::new(),
+                cancelled: true,
+                paused: false,
+            }));
+        }
         match self.lock().as_mut() {
             Some(a) => {
                 a.cancel.cancel();
                 a.info.cancelling = true;
                 true
             }
-            None => false,
+            None => had_paused,
         }
     }
 

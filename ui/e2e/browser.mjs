@@ -168,7 +168,7 @@ async function flow(browser, vp) {
     await page.waitForFunction(() => document.querySelector('[data-testid=run-status]')?.textContent.includes('Loading model'));
     check(await page.getByTestId('cancel-run').isEnabled(), `[${V}] cancel must be enabled while loading`);
     await page.evaluate(() => {
-      const ev = [{ event: 'model_loaded', cold: true, model_load_ms: 812.5, context_ms: 30.1, n_ctx: 2048, n_params: 134515008 },
+      const ev = [{ event: 'model_loaded', cold: true, model_load_ms: 812.5, context_ms: 30.1, n_ctx: 2048, n_params: 134515008, backend: 'CPU', gpu_layers_offloaded: 0, layers_total: 31 },
         { event: 'sample_started', dataset: 'arith', row: 0, prompt: 'What is 2 + 2? Answer with a number only.' }];
       for (const t of ['The', ' answer', ' is', ' 4']) ev.push({ event: 'token', text: t });
       ev.push({ event: 'sample_finished', dataset: 'arith', row: 0, done: 1, total: 4, prompt_tokens: 14, output_tokens: 4, ttft_ms: 84.26, decode_tokens_per_s: 41.77, truncated: false, error: null, scores: [{ metric: 'exact_match', value: 1 }] });
@@ -197,7 +197,7 @@ async function flow(browser, vp) {
     check(await page.getByTestId('cancel-run').isEnabled(), `[${V}] cancel-run should stay enabled while cancelling`);
     await page.evaluate(() => window.__emitLive([
       { event: 'run_finished', run_id: 4, status: 'interrupted', reason: 'cancelled by the user' },
-      { event: 'queue_finished', run_ids: [4], cancelled: true },
+      { event: 'queue_finished', run_ids: [4], cancelled: true, paused: false },
     ]));
     await page.waitForFunction(() => document.querySelector('[data-testid=run-status]')?.textContent === 'Interrupted: cancelled by the user');
     check((await page.getByTestId('finished-run-link').count()) === 1, `[${V}] link to finished run missing`);
@@ -225,7 +225,7 @@ async function flow(browser, vp) {
     await page.waitForFunction(() => document.querySelector('[data-testid=run-progress]')?.getAttribute('aria-valuenow') === '12');
     await page.evaluate(() => window.__emitLive([
       { event: 'run_finished', run_id: 2, status: 'failed', reason: 'model load failed: out of memory' },
-      { event: 'queue_finished', run_ids: [2], cancelled: false },
+      { event: 'queue_finished', run_ids: [2], cancelled: false, paused: false },
     ]));
     await page.waitForFunction(() => document.querySelector('[data-testid=run-status]')?.textContent === 'Failed: model load failed: out of memory');
     await page.getByTestId('nav-history').click();

@@ -50,7 +50,7 @@
     { name: 'mmlu', suite: 'mobileaibench', task: 'mcq', rows: 14042, bytes: 7000000, builtin: false, present: true, downloadable: true, licence: 'MIT', metrics: ['accuracy'] },
   ];
   let settings = { defaults: { preset: 'mobile', examples: 10, threads: 4, n_ctx: 2048, gpu_layers: 0, max_tokens: null, template: null }, cooldown_s: 10, dataset_mirror: null };
-  const info = { version: '0.1.0', platform: 'linux', data_dir: '/home/me/.local/share/mobench', db_path: '/home/me/.local/share/mobench/mobench.sqlite', db_path_editable: true, models_dir: '/home/me/.local/share/mobench/models', datasets_dir: '/home/me/.local/share/mobench/datasets', export_dir: null, llama: 'b4600 (abc1234)', threads_max: 8 };
+  const info = { version: '0.1.0', platform: 'linux', data_dir: '/home/me/.local/share/mobench', db_path: '/home/me/.local/share/mobench/mobench.sqlite', db_path_editable: true, models_dir: '/home/me/.local/share/mobench/models', datasets_dir: '/home/me/.local/share/mobench/datasets', shared_dir: null, export_dir: null, llama: 'b4600 (abc1234)', threads_max: 8 };
 
   function modelRow(m, id) {
     return { id, path: m.path, sha256: m.sha256 || '00', size_bytes: m.size_bytes, name: m.name, architecture: m.architecture, n_params: m.n_params, quantization: m.quantization, n_ctx_train: m.n_ctx_train, has_chat_template: m.has_chat_template };
@@ -123,7 +123,7 @@
       run, settings: { preset: 'mobile', examples: 10, threads: 4, n_ctx: 2048, gpu_layers: 0, max_tokens: 128, template: null, sample_seed: 42 },
       device: { os: 'linux', os_version: 'Ubuntu 24.04', kernel_version: '6.8.0', arch: 'x86_64', device_model: null, device_name: 'bench-box', cpu_brand: 'AMD EPYC 7B13', physical_cores: 4, logical_cores: 8, performance_cores: null, efficiency_cores: null, total_memory_bytes: 16 * 1024 ** 3, gpu: null, metal: null, unavailable: [{ field: 'gpu', reason: 'no GPU found' }, { field: 'device_model', reason: 'not exposed by this OS' }], llama_cpp: { bindings: 'llama-cpp-2 0.1.140', system_info: 'AVX2 = 1', cpu_info: 'CPU', gpu_info: '', backends: 'CPU', unused_cpu_features: ['AVX512'] } },
       app_version: '0.1.0', llama_version: 'b4600',
-      loads: [{ cold: true, model_load_ms: 812.4, context_ms: 35.1, n_ctx: 2048, at: stamp(0) }, { cold: false, model_load_ms: 95.0, context_ms: 30.2, n_ctx: 2048, at: stamp(0) }],
+      loads: [{ cold: true, model_load_ms: 812.4, context_ms: 35.1, n_ctx: 2048, at: stamp(0), backend: 'CPU', gpu_layers_offloaded: 0, layers_total: 31 }, { cold: false, model_load_ms: 95.0, context_ms: 30.2, n_ctx: 2048, at: stamp(0), backend: 'CPU', gpu_layers_offloaded: 0, layers_total: 31 }],
       aggregates,
       resources: [
         { figure: 'cpu_mean_pct', value: 182.4, missing_reason: null }, { figure: 'cpu_p95_pct', value: 230.1, missing_reason: null },
@@ -201,6 +201,7 @@
         if (i > 0) models.splice(i, 1);
         return null;
       }
+      case 'memory_fit': return args.models.map((model) => ({ model, fit: { estimate: { weights_bytes: 144_811_392, kv_cache_bytes: 62_914_560, work_bytes: 90_000_000, total_bytes: 297_725_952 }, limit: { kind: 'soft', bytes: 8e9 }, verdict: 'fits', message: null } }));
       case 'list_datasets': return datasets;
       case 'fetch_datasets': {
         const send = makeSender(args.onProgress);

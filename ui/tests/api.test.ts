@@ -60,7 +60,7 @@ describe('api error normalisation', () => {
     await api.compareRuns([1, 2], 2);
     expect(seen[0]).toEqual({ cmd: 'compare_runs', args: { runIds: [1, 2], baseline: 2 } });
     const t = await api.startRun(
-      { models: ['/m'], suite: 'starter', datasets: [], examples: null, sample_seed: null, preset: 'mobile', threads: 1, n_ctx: 512, gpu_layers: 0, max_tokens: null, template: null },
+      { models: ['/m'], suite: 'starter', datasets: [], examples: null, sample_seed: null, preset: 'mobile', threads: 1, n_ctx: 512, gpu_layers: 0, max_tokens: null, template: null, ignore_memory_limit: false },
       () => {},
     );
     expect(t.queue_id).toBe(3);

@@ -43,5 +43,5 @@ export const settings: AppSettings = {
 };
 
 export const info: AppInfo = {
-  version: '0.1.0', platform: 'linux', data_dir: '/d', db_path: '/d/db.sqlite', db_path_editable: true, models_dir: '/d/m', datasets_dir: '/d/ds', export_dir: null, llama: 'b1', threads_max: 8,
+  version: '0.1.0', platform: 'linux', data_dir: '/d', db_path: '/d/db.sqlite', db_path_editable: true, models_dir: '/d/m', datasets_dir: '/d/ds', shared_dir: null, export_dir: null, llama: 'b1', threads_max: 8,
 };

@@ -25,7 +25,7 @@ describe('live run reducer', () => {
     expect(statusText(s)).toBe('Loading model…');
     expect(isActive(s)).toBe(true);
     s = play([
-      [{ event: 'model_loaded', cold: true, model_load_ms: 500, context_ms: 20, n_ctx: 2048, n_params: 1 }, 0],
+      [{ event: 'model_loaded', cold: true, model_load_ms: 500, context_ms: 20, n_ctx: 2048, n_params: 1, backend: 'CPU', gpu_layers_offloaded: 0, layers_total: 3 }, 0],
       [{ event: 'sample_started', dataset: 'arith', row: 0, prompt: 'Q1' }, 1000],
       [{ event: 'token', text: 'Hel' }, 1100],
       [{ event: 'token', text: 'lo' }, 1200],
@@ -87,7 +87,7 @@ describe('live run reducer', () => {
     s = reduceLive(s, { event: 'run_started', run_id: 10, model: '/m/b.gguf', resumed: false, total: 4, already_done: 0, datasets: [] }, 0);
     s = reduceLive(s, { event: 'run_finished', run_id: 10, status: 'interrupted', reason: 'cancelled by the user' }, 0);
     expect(statusText(s)).toBe('Interrupted: cancelled by the user');
-    s = reduceLive(s, { event: 'queue_finished', run_ids: [9, 10], cancelled: true }, 0);
+    s = reduceLive(s, { event: 'queue_finished', run_ids: [9, 10], cancelled: true, paused: false }, 0);
     expect(s.queueDone).toBe(true);
     expect(isActive(s)).toBe(false);
     expect(s.runIds).toEqual([9, 10]);
@@ -101,7 +101,7 @@ describe('live run reducer', () => {
     expect(statusText(s)).toBe('Failed: out of memory');
     let t = play(start.slice(0, 2));
     t = reduceLive(t, { event: 'model_failed', index: 0, model: '/m/a.gguf', error: { code: 'model_load', message: 'Not a GGUF file.' } }, 0);
-    t = reduceLive(t, { event: 'queue_finished', run_ids: [], cancelled: false }, 0);
+    t = reduceLive(t, { event: 'queue_finished', run_ids: [], cancelled: false, paused: false }, 0);
     expect(statusText(t)).toBe('Failed: Not a GGUF file.');
   });
 
@@ -121,5 +121,37 @@ describe('live run reducer', () => {
     reduceLive(s0, { event: 'token', text: 'abc' }, 1);
     reduceLive(s0, finished(1, 1, 1), 1);
     expect(JSON.stringify(s0)).toBe(frozen);
+  });
+});
+
+describe('pause and resume', () => {
+  it('a queue paused in the background carries on in the next one, keeping what it finished', () => {
+    let s = initialLive();
+    const ev = (e: LiveEvent) => (s = reduceLive(s, e, 0));
+    ev({ event: 'queue_started', queue_id: 1, models: ['/m/a.gguf', '/m/b.gguf'] });
+    ev({ event: 'model_started', index: 0, total: 2, model: '/m/a.gguf' });
+    ev({ event: 'run_started', run_id: 3, model: '/m/a.gguf', resumed: false, total: 4, already_done: 0, datasets: [] });
+    ev({ event: 'model_loaded', cold: true, model_load_ms: 5, context_ms: 1, n_ctx: 512, n_params: 1, backend: 'Metal (Apple M2)', gpu_layers_offloaded: 3, layers_total: 3 });
+    expect(s.load?.backend).toBe('Metal (Apple M2)');
+    ev({ event: 'warning', message: 'This model needs about 6 GB and 6.5 GB is all the system lets this app use now' });
+    ev({ event: 'warning', message: 'This model needs about 6 GB and 6.5 GB is all the system lets this app use now' });
+    expect(s.warnings).toHaveLength(1);
+    ev({ event: 'run_finished', run_id: 3, status: 'paused', reason: 'paused: the app went to the background' });
+    ev({ event: 'queue_finished', run_ids: [3], cancelled: false, paused: true });
+    expect(s.phase).toBe('paused');
+    expect(isActive(s)).toBe(true);
+    expect(statusText(s)).toContain('Paused while the app was in the background');
+    // Back in the foreground: the paused run first, then the rest of the queue.
+    ev({ event: 'queue_started', queue_id: 2, models: ['/m/a.gguf', '/m/b.gguf'] });
+    expect(s.finished.map((f) => f.status)).toEqual(['paused']);
+    ev({ event: 'queue_finished', run_ids: [3, 4], cancelled: false, paused: false });
+    expect(s.runIds).toEqual([3, 4]);
+    expect(s.phase).toBe('finished');
+  });
+
+  it('a paused run reads as paused', () => {
+    let s = initialLive();
+    s = reduceLive(s, { event: 'run_finished', run_id: 1, status: 'paused', reason: null }, 0);
+    expect(statusText(s)).toBe('Paused (the app went to the background)');
   });
 });

@@ -74,13 +74,13 @@ describe('Live run screen', () => {
     mockIPC((cmd) => (cmd === 'start_run' ? { queue_id: 1 } : null));
     const first = render(LiveRun);
     expect(screen.getByTestId('live-empty')).toBeTruthy();
-    await startRun({ models: ['/m/a.gguf'], suite: 'starter', datasets: ['arith'], examples: 10, sample_seed: null, preset: 'mobile', threads: 4, n_ctx: 2048, gpu_layers: 0, max_tokens: null, template: null });
+    await startRun({ models: ['/m/a.gguf'], suite: 'starter', datasets: ['arith'], examples: 10, sample_seed: null, preset: 'mobile', threads: 4, n_ctx: 2048, gpu_layers: 0, max_tokens: null, template: null, ignore_memory_limit: false });
     dispatch({ event: 'queue_started', queue_id: 1, models: ['/m/a.gguf'] });
     dispatch({ event: 'model_started', index: 0, total: 1, model: '/m/a.gguf' });
     dispatch({ event: 'run_started', run_id: 5, model: '/m/a.gguf', resumed: false, total: 2, already_done: 0, datasets: [{ dataset: 'arith', task: 'math', samples: 2, already_done: 0 }] });
     await waitFor(() => expect(screen.getByTestId('run-status').textContent).toBe('Loading model…'));
     expect((screen.getByTestId('cancel-run') as HTMLButtonElement).disabled).toBe(false);
-    dispatch({ event: 'model_loaded', cold: true, model_load_ms: 10, context_ms: 1, n_ctx: 2048, n_params: 1 });
+    dispatch({ event: 'model_loaded', cold: true, model_load_ms: 10, context_ms: 1, n_ctx: 2048, n_params: 1, backend: 'Metal (Apple A17 Pro GPU)', gpu_layers_offloaded: 31, layers_total: 31 });
     dispatch({ event: 'sample_started', dataset: 'arith', row: 0, prompt: '1+1?' });
     dispatch({ event: 'token', text: 'tw' });
     dispatch({ event: 'token', text: 'o' });
@@ -90,7 +90,7 @@ describe('Live run screen', () => {
     expect(screen.getByTestId('live-prediction').textContent).toBe('two');
     expect(screen.getByTestId('run-status').textContent).toBe('Running');
     dispatch({ event: 'run_finished', run_id: 5, status: 'failed', reason: 'out of memory' });
-    dispatch({ event: 'queue_finished', run_ids: [5], cancelled: false });
+    dispatch({ event: 'queue_finished', run_ids: [5], cancelled: false, paused: false });
     await waitFor(() => expect(screen.getByTestId('run-status').textContent).toBe('Failed: out of memory'));
     expect(screen.getByTestId('finished-run-link').getAttribute('href')).toBe('#/runs/5');
   });

@@ -22,6 +22,7 @@ import type { Comparison } from '../bindings/Comparison';
 import type { SampleDiff } from '../bindings/SampleDiff';
 import type { ExportKind } from '../bindings/ExportKind';
 import type { ExportReport } from '../bindings/ExportReport';
+import type { ModelFit } from '../bindings/ModelFit';
 
 /** A backend error, or `tauri` when there is no backend (the UI opened in a plain browser). */
 export type AppError = Omit<BackendError, 'code'> & { code: ErrorCode | 'tauri' };
@@ -31,6 +32,7 @@ export type AppError = Omit<BackendError, 'code'> & { code: ErrorCode | 'tauri' 
 const NEXT_STEP: Record<AppError['code'], string> = {
   model_file: 'Pick a valid GGUF model file.',
   model_load: 'Try fewer GPU layers or a smaller context, or choose another model.',
+  memory: 'Choose a smaller quantization or a shorter context, or close other apps and try again.',
   engine: 'llama.cpp failed while running the model: try a smaller context, fewer GPU layers or another model.',
   dataset: 'Download the dataset again from New run.',
   checksum: 'The download was corrupted; try again or set a dataset mirror in Settings.',
@@ -103,6 +105,8 @@ export const api = {
   importModel: (path: string, mode: ImportMode, onProgress: (p: ImportProgress) => void) =>
     call<ModelEntry>('import_model', { path, mode, onProgress: channel(onProgress) }),
   deleteModel: (path: string) => call<null>('delete_model', { path }),
+  /** The engine's memory check for each model at this context, before anything starts. */
+  memoryFit: (models: string[], nCtx: number) => call<ModelFit[]>('memory_fit', { models, nCtx }),
   listDatasets: () => call<DatasetEntry[]>('list_datasets'),
   fetchDatasets: (names: string[], onProgress: (p: DownloadProgress) => void) =>
     call<FetchReport[]>('fetch_datasets', { names, onProgress: channel(onProgress) }),

@@ -132,3 +132,10 @@ export function resourceLabel(figure: string): string {
   const t = figure.replace(/_(pct|bytes|ms|w|c)$/, '').replace(/_pct_/, ' % ').replace(/_/g, ' ').replace(/\bcpu\b/g, 'CPU').replace(/\brss\b/g, 'RSS');
   return t.charAt(0).toUpperCase() + t.slice(1);
 }
+
+/** Where a load put the model's layers, as the CLI words it (`LoadRow::placement`). */
+export function placement(l: { backend: string | null; gpu_layers_offloaded: number | null; layers_total: number | null }): string {
+  if (l.backend === null) return 'not recorded (older run)';
+  if (!l.gpu_layers_offloaded) return l.backend;
+  return l.layers_total !== null ? `${l.backend}, ${l.gpu_layers_offloaded}/${l.layers_total} layers` : `${l.backend}, ${l.gpu_layers_offloaded} layers`;
+}

@@ -8,7 +8,7 @@ export const MAX_POINTS = 600;
 export type Point = { x: number; y: number };
 export type DatasetProgress = { dataset: string; task: string; samples: number; done: number };
 export type FinishedRun = { run_id: number; model: string; status: RunStatus; reason: string | null };
-export type LivePhase = 'idle' | 'starting' | 'loading' | 'running' | 'cooldown' | 'between' | 'finished';
+export type LivePhase = 'idle' | 'starting' | 'loading' | 'running' | 'cooldown' | 'between' | 'paused' | 'finished';
 
 export type LiveState = {
   phase: LivePhase;
@@ -42,7 +42,13 @@ export type LiveState = {
   etaMs: number | null;
   cooldownS: number | null;
   cooldownAt: number | null;
-  load: { cold: boolean; model_load_ms: number; context_ms: number } | null;
+  load: {
+    cold: boolean; model_load_ms: number; context_ms: number;
+    /** Where llama.cpp put the layers ("CPU", "Metal (Apple M2)"), and how many went to the GPU. */
+    backend: string; gpu_layers_offloaded: number; layers_total: number;
+  } | null;
+  /** What the engine said the user should know (barely fits in memory, will swap). */
+  warnings: string[];
   cpu: Point[];
   mem: Point[];
   finished: FinishedRun[];
@@ -61,7 +67,7 @@ export function initialLive(): LiveState {
     lastTtftMs: null, lastTps: null, ttftSum: 0, ttftN: 0, tpsSum: 0, tpsN: 0, errors: 0, truncated: 0,
     sampleStartedAt: null, sampleMsSum: 0, sampleN: 0, etaMs: null, cooldownS: null, cooldownAt: null, load: null,
     cpu: [], mem: [], finished: [], modelFailures: [], lastRun: null, queueDone: false, cancelled: false,
-    cancelling: false, runIds: [],
+    cancelling: false, runIds: [], warnings: [],
   };
 }
 
@@ -79,7 +85,11 @@ function pushCapped(arr: Point[], p: Point): Point[] {
 export function reduceLive(s: LiveState, ev: LiveEvent, now: number): LiveState {
   switch (ev.event) {
     case 'queue_started':
-      return { ...startingLive(ev.models), queueId: ev.queue_id, cancelling: s.cancelling };
+      // A queue resumed after a pause keeps the runs it finished before.
+      return {
+        ...startingLive(ev.models), queueId: ev.queue_id, cancelling: s.cancelling,
+        finished: s.phase === 'paused' ? s.finished : [], runIds: s.phase === 'paused' ? s.runIds : [],
+      };
     case 'model_started':
       return {
         ...s, phase: 'loading', modelIndex: ev.index, modelTotal: ev.total, model: ev.model, runId: null,
@@ -98,7 +108,15 @@ export function reduceLive(s: LiveState, ev: LiveEvent, now: number): LiveState 
         datasets: ev.datasets.map((d) => ({ dataset: d.dataset, task: d.task, samples: d.samples, done: d.already_done })),
       };
     case 'model_loaded':
-      return { ...s, phase: 'running', load: { cold: ev.cold, model_load_ms: ev.model_load_ms, context_ms: ev.context_ms } };
+      return {
+        ...s, phase: 'running',
+        load: {
+          cold: ev.cold, model_load_ms: ev.model_load_ms, context_ms: ev.context_ms,
+          backend: ev.backend, gpu_layers_offloaded: ev.gpu_layers_offloaded, layers_total: ev.layers_total,
+        },
+      };
+    case 'warning':
+      return s.warnings.includes(ev.message) ? s : { ...s, warnings: [...s.warnings, ev.message] };
     case 'sample_started':
       return {
         ...s, phase: s.phase === 'loading' || s.phase === 'starting' ? 'running' : s.phase,
@@ -138,7 +156,12 @@ export function reduceLive(s: LiveState, ev: LiveEvent, now: number): LiveState 
       return { ...s, phase: 'between', lastRun: fin, finished: [...s.finished, fin], etaMs: ev.status === 'completed' ? 0 : s.etaMs };
     }
     case 'queue_finished':
-      return { ...s, phase: 'finished', queueDone: true, cancelled: ev.cancelled, cancelling: false, runIds: ev.run_ids, cooldownS: null };
+    {
+      // A paused run is resumed by the next queue, so it can be reported by both.
+      const runIds = [...new Set([...s.runIds, ...ev.run_ids])];
+      if (ev.paused) return { ...s, phase: 'paused', runIds, cooldownS: null };
+      return { ...s, phase: 'finished', queueDone: true, cancelled: ev.cancelled, cancelling: false, runIds, cooldownS: null };
+    }
     default:
       return s; // speed-run events and anything newer: ignored here
   }
@@ -164,6 +187,8 @@ export function statusText(s: LiveState, now?: number): string {
       return 'Running';
     case 'cooldown':
       return `Cooling down ${cooldownLeft(s, now)} s`;
+    case 'paused':
+      return 'Paused while the app was in the background: it carries on when you come back';
     case 'between':
     case 'finished': {
       const r = s.lastRun;
@@ -183,6 +208,8 @@ export function runStatusText(status: RunStatus, reason: string | null): string 
       return 'Running';
     case 'interrupted':
       return `Interrupted: ${reason ?? 'stopped before the end'}`;
+    case 'paused':
+      return 'Paused (the app went to the background)';
     case 'failed':
       return `Failed: ${reason ?? 'unknown error'}`;
   }

@@ -3,6 +3,7 @@ import type { NewRunRequest } from '../bindings/NewRunRequest';
 import type { RunDefaults } from '../bindings/RunDefaults';
 import type { Preset } from '../bindings/Preset';
 import type { DatasetEntry } from '../bindings/DatasetEntry';
+import type { ModelFit } from '../bindings/ModelFit';
 
 export type ExamplesChoice = '10' | '50' | '100' | 'all' | 'custom';
 
@@ -77,7 +78,8 @@ export function validateForm(f: RunForm, threadsMax: number, datasets: DatasetEn
   return [...p, ...validateSettings(f, threadsMax)];
 }
 
-export function buildRequest(f: RunForm): NewRunRequest {
+/** `ignoreMemoryLimit`: the user was told a model will not fit under the system's limit and chose to try. */
+export function buildRequest(f: RunForm, ignoreMemoryLimit = false): NewRunRequest {
   return {
     models: [...f.models],
     suite: f.suite,
@@ -90,7 +92,19 @@ export function buildRequest(f: RunForm): NewRunRequest {
     gpu_layers: f.gpu_layers,
     max_tokens: f.max_tokens,
     template: f.template.trim() === '' ? null : f.template.trim(),
+    ignore_memory_limit: ignoreMemoryLimit,
   };
+}
+
+/**
+ * What the memory check says about the chosen models: `fatal` would get the app closed by the
+ * system (iOS's hard limit) and need the user's explicit consent; `warnings` will run, but
+ * barely fit, will swap, or cannot be checked.
+ */
+export function memoryNotes(fits: ModelFit[]): { fatal: ModelFit[]; warnings: ModelFit[] } {
+  const fatal = fits.filter((f) => f.fit.verdict === 'wont_fit' && f.fit.limit.kind === 'hard');
+  const warnings = fits.filter((f) => f.fit.message !== null && !fatal.includes(f));
+  return { fatal, warnings };
 }
 
 /** Toggle a model in the ordered queue. */
