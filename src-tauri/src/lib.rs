@@ -91,6 +91,9 @@ pub fn run() {
                 // Files app, where users put their models.
                 state.shared_dir = app.path().document_dir().ok();
             }
+            if let Err(e) = platform::start() {
+                tracing::warn!(error = %e, "platform start-up");
+            }
             let handle = app.handle().clone();
             state.runner.set_keep_awake(move |on| {
                 // UIKit wants the main thread.

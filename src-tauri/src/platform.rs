@@ -19,6 +19,16 @@ pub fn keep_awake(on: bool) -> Result<(), String> {
     }
 }
 
+/// Once at start, on the main thread: what the platform needs before the first run. iOS reports
+/// the battery level and state only to an app that enabled battery monitoring (the telemetry
+/// reads `UIDevice.batteryLevel` from its sampler thread).
+pub fn start() -> Result<(), String> {
+    #[cfg(target_os = "ios")]
+    return ios::monitor_battery();
+    #[cfg(not(target_os = "ios"))]
+    Ok(())
+}
+
 #[cfg(target_os = "ios")]
 mod ios {
     use objc2::msg_send;
@@ -33,6 +43,18 @@ mod ios {
             let app: Option<Retained<AnyObject>> = msg_send![cls, sharedApplication];
             let app = app.ok_or("UIApplication.sharedApplication is nil")?;
             let _: () = msg_send![&*app, setIdleTimerDisabled: on];
+        }
+        Ok(())
+    }
+
+    pub fn monitor_battery() -> Result<(), String> {
+        let cls = AnyClass::get(c"UIDevice").ok_or("UIKit is not loaded")?;
+        // SAFETY: +[UIDevice currentDevice] is the shared instance; batteryMonitoringEnabled is
+        // a BOOL property; the caller is on the main thread.
+        unsafe {
+            let device: Option<Retained<AnyObject>> = msg_send![cls, currentDevice];
+            let device = device.ok_or("UIDevice.currentDevice is nil")?;
+            let _: () = msg_send![&*device, setBatteryMonitoringEnabled: true];
         }
         Ok(())
     }

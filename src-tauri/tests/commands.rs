@@ -802,6 +802,39 @@ fn going_to_the_background_pauses_the_run_and_coming_back_finishes_it() {
         (Some(run_id), Some("completed"), Some(10))
     );
     assert_eq!(*awake.lock().unwrap(), vec![true, false, true, false]);
+    // Cancelled while paused (the app came back, the user cancelled before it carried on): the
+    // window hears that the queue ended, and the run stays paused, resumable from History.
+    let rx = t.start(tiny_request(&model, 5));
+    for e in rx.iter() {
+        if matches!(e, LiveEvent::Run(Event::SampleFinished { .. })) {
+            state.runner.background();
+        }
+        if matches!(e, LiveEvent::Queue(QueueEvent::QueueFinished { .. })) {
+            break;
+        }
+    }
+    assert!(state.runner.is_paused());
+    assert!(state.runner.cancel());
+    assert!(!state.runner.is_paused());
+    assert!(matches!(
+        rx.recv_timeout(Duration::from_secs(5)).unwrap(),
+        LiveEvent::Queue(QueueEvent::QueueFinished {
+            cancelled: true,
+            paused: false,
+            ..
+        })
+    ));
+    state.runner.foreground();
+    assert!(
+        state.runner.active().is_none(),
+        "nothing carries on after a cancel"
+    );
+    let runs = t.ok("list_runs", json!({}));
+    assert_eq!(runs[0]["status"], "paused");
+    assert_eq!(runs[0]["resumable"], true);
+    let second = runs[0]["id"].clone();
+    t.ok("delete_run", json!({ "runId": second }));
+
     // Without a run, leaving and coming back does nothing.
     state.runner.background();
     state.runner.foreground();
