@@ -165,6 +165,7 @@ pub fn runs_table(runs: &[RunExport]) -> Table {
             "errors",
             "load_cold_ms",
             "load_warm_ms",
+            "backend",
         ]
         .map(String::from),
     );
@@ -190,6 +191,15 @@ pub fn runs_table(runs: &[RunExport]) -> Table {
     for r in runs {
         let cold = r.loads.iter().find(|l| l.cold).map(|l| l.model_load_ms);
         let warm = r.loads.iter().find(|l| !l.cold).map(|l| l.model_load_ms);
+        // Where the layers ran; a run resumed on another backend lists each.
+        let mut backends: Vec<String> = Vec::new();
+        for l in &r.loads {
+            let p = l.placement();
+            if !backends.contains(&p) {
+                backends.push(p);
+            }
+        }
+        let backend = backends.join(" / ");
         let mut datasets: Vec<(&str, &str)> = Vec::new();
         for a in &r.aggregates {
             if !datasets.iter().any(|(d, _)| *d == a.dataset) {
@@ -212,6 +222,7 @@ pub fn runs_table(runs: &[RunExport]) -> Table {
                 count("errors"),
                 Cell::Num(cold),
                 Cell::Num(warm),
+                Cell::Text(backend.clone()),
             ]);
             let mut grader = None;
             for m in &metrics {
