@@ -10,6 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+# shellcheck source=lib/app-session.sh
+source scripts/lib/app-session.sh
 START_NS=$(date +%s%N)
 BUILD=1
 [ "${1:-}" = "--no-build" ] && BUILD=0
@@ -101,14 +103,9 @@ MISSING=$(ldd "$BIN" | grep 'not found' || true)
 [ -z "$MISSING" ] || die "$BIN needs libraries that are not installed: $(tr -s ' \n\t' ' ' <<<"$MISSING")"
 echo "installed $BIN and $DESKTOP"
 
-# 3. Xvfb on a display it picks itself (-displayfd), as scripts/lib/app-session.sh does.
-exec 3>"$WORK/display"
-Xvfb -displayfd 3 -screen 0 1280x1024x24 -nolisten tcp >"$WORK/xvfb.log" 2>&1 &
-XVFB_PID=$!
-exec 3>&-
-for _ in $(seq 50); do [ -s "$WORK/display" ] && break; sleep 0.1; done
-[ -s "$WORK/display" ] || die "Xvfb did not start: $(tr '\n' ' ' <"$WORK/xvfb.log")"
-DISPLAY_NAME=":$(tr -d '[:space:]' <"$WORK/display")"
+# 3. Xvfb on a display it picks itself.
+start_xvfb "$WORK" || die "Xvfb did not start"
+DISPLAY_NAME=$DISPLAY
 
 # 4. The installed app, with a data folder of its own (never the user's).
 say "starting $BIN on $DISPLAY_NAME"

@@ -1,9 +1,10 @@
-# Sourced by scripts/e2e.sh and scripts/bench-app.sh: the real app under Xvfb, reached through
+# Sourced by scripts/e2e.sh, scripts/bench-app.sh and scripts/deb-smoke.sh: the real app under Xvfb, reached through
 # tauri-driver (which starts WebKitWebDriver, which starts the app per WebDriver session).
 #   ensure_tauri_driver          tauri-driver 2.1.0 into target/tools/bin, once
 #   start_app_session WORK       Xvfb on a free display and tauri-driver on a free port (PORT);
 #                                the app inherits MOBENCH_DATA_DIR=WORK/data and
 #                                MOBENCH_EXPORT_DIR=WORK/exports; its log goes to WORK/driver.log
+#   start_xvfb WORK              Xvfb alone (XVFB_PID, DISPLAY), for tests without WebDriver
 #   stop_app_session             stops tauri-driver's process group (driver, app, WebKit
 #                                processes) and Xvfb; start_app_session installs it as a trap
 
@@ -35,19 +36,25 @@ stop_app_session() {
   fi
 }
 
-start_app_session() {
+# Xvfb on a display it picks itself (-displayfd); sets XVFB_PID and DISPLAY (not exported).
+start_xvfb() {
   local work=$1
-  mkdir -p "$work/data" "$work/exports"
   exec 3>"$work/display"
   Xvfb -displayfd 3 -screen 0 1280x1024x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
   XVFB_PID=$!
   exec 3>&-
   for _ in $(seq 50); do [ -s "$work/display" ] && break; sleep 0.1; done
   if [ ! -s "$work/display" ]; then
-    echo "Xvfb did not start: $(cat "$work/xvfb.log")" >&2
+    echo "Xvfb did not start: $(tr '\n' ' ' <"$work/xvfb.log")" >&2
     return 1
   fi
   DISPLAY=":$(tr -d '[:space:]' <"$work/display")"
+}
+
+start_app_session() {
+  local work=$1
+  mkdir -p "$work/data" "$work/exports"
+  start_xvfb "$work"
   PORT=$(free_port)
   local native
   native=$(free_port)
