@@ -45,20 +45,7 @@ describe('new run form', () => {
   });
 
   it('the screen sends the NewRunRequest the user picked', async () => {
-    const started: NewRunRequest[] = [];
-    mockIPC((cmd, args) => {
-      switch (cmd) {
-        case 'list_models': return models;
-        case 'list_datasets': return datasets;
-        case 'get_settings': return settings;
-        case 'app_info': return info;
-        case 'memory_fit': return (args as { models: string[] }).models.map((model) => ({ model, fit: fits }));
-        case 'start_run':
-          started.push((args as { request: NewRunRequest }).request);
-          return { queue_id: 1 };
-        default: throw new Error(`unexpected ${cmd}`);
-      }
-    });
+    const { started } = backend(() => fits);
     render(NewRun);
     const start = (await screen.findByTestId('start-run')) as HTMLButtonElement;
     expect(screen.queryByTestId('memory-notes')).toBeNull();
@@ -93,25 +80,7 @@ describe('new run form', () => {
   it('a model that will not fit under a hard limit needs the user to insist', async () => {
     // The previous test's run ends first (the live state is the app's, shared by screens).
     dispatch({ event: 'queue_finished', run_ids: [], cancelled: false, paused: false });
-    const started: NewRunRequest[] = [];
-    const asked: { models: string[]; nCtx: number }[] = [];
-    mockIPC((cmd, args) => {
-      switch (cmd) {
-        case 'list_models': return models;
-        case 'list_datasets': return datasets;
-        case 'get_settings': return settings;
-        case 'app_info': return info;
-        case 'memory_fit': {
-          const a = args as { models: string[]; nCtx: number };
-          asked.push(a);
-          return a.models.map((model) => ({ model, fit: model === '/m/other.gguf' ? tooBig : fits }));
-        }
-        case 'start_run':
-          started.push((args as { request: NewRunRequest }).request);
-          return { queue_id: 1 };
-        default: throw new Error(`unexpected ${cmd}`);
-      }
-    });
+    const { started, asked } = backend((model) => (model === '/m/other.gguf' ? tooBig : fits));
     render(NewRun);
     const start = (await screen.findByTestId('start-run')) as HTMLButtonElement;
     const modelBoxes = screen.getAllByTestId('model-checkbox') as HTMLInputElement[];
@@ -141,6 +110,30 @@ describe('new run form', () => {
     expect(n.warnings.map((f) => f.model)).toEqual(['c', 'd']);
   });
 });
+
+/** The commands New run calls; `fitOf` answers the memory check per model. */
+function backend(fitOf: (model: string) => Fit) {
+  const started: NewRunRequest[] = [];
+  const asked: { models: string[]; nCtx: number }[] = [];
+  mockIPC((cmd, args) => {
+    switch (cmd) {
+      case 'list_models': return models;
+      case 'list_datasets': return datasets;
+      case 'get_settings': return settings;
+      case 'app_info': return info;
+      case 'memory_fit': {
+        const a = args as { models: string[]; nCtx: number };
+        asked.push(a);
+        return a.models.map((model) => ({ model, fit: fitOf(model) }));
+      }
+      case 'start_run':
+        started.push((args as { request: NewRunRequest }).request);
+        return { queue_id: 1 };
+      default: throw new Error(`unexpected ${cmd}`);
+    }
+  });
+  return { started, asked };
+}
 
 const estimate = { weights_bytes: 4e9, kv_cache_bytes: 1e9, work_bytes: 3e8, total_bytes: 5.3e9 };
 const fits: Fit = { estimate, limit: { kind: 'hard', bytes: 8e9 }, verdict: 'fits', message: null };
