@@ -434,9 +434,7 @@ impl Runner {
                 let mut left: Option<Vec<Job>> = None;
                 while let Some(job) = jobs.pop_front() {
                     let keep = |job: Job, jobs: &mut std::collections::VecDeque<Job>| {
-                        let mut rest = vec![job];
-                        rest.extend(jobs.drain(..));
-                        Some(rest)
+                        Some(std::iter::once(job).chain(jobs.drain(..)).collect())
                     };
                     if index > 0 && cooldown_s > 0 && !cancel.is_cancelled() {
                         emit(LiveEvent::Queue(QueueEvent::Cooldown {
