@@ -224,14 +224,7 @@ pub async fn memory_fit<R: Runtime>(
         models
             .into_iter()
             .map(|model| {
-                let path = Path::new(&model);
-                let info = mobench_engine::model::check(path)?;
-                let n_ctx = match info.n_ctx_train {
-                    0 => n_ctx,
-                    train => n_ctx.min(train),
-                };
-                let fit = mobench_engine::memory::check_model(path, n_ctx, n_batch)
-                    .map_err(|e| AppError::new(ErrorCode::ModelFile, format!("{model}: {e}")))?;
+                let fit = mobench_engine::memory::check_model(Path::new(&model), n_ctx, n_batch)?;
                 Ok(ModelFit { model, fit })
             })
             .collect()

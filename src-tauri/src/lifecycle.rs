@@ -91,7 +91,8 @@ impl Lifecycle {
         }
     }
 
-    pub fn is_paused(&self) -> bool {
+    #[cfg(test)]
+    fn is_paused(&self) -> bool {
         self.paused
     }
 }

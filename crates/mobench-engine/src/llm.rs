@@ -71,41 +71,51 @@ fn c_text(p: *const std::os::raw::c_char) -> String {
     }
 }
 
+/// Every device ggml registered: its type, its backend's name and its description.
+fn devices() -> Vec<(llama_cpp_sys_2::ggml_backend_dev_type, String, String)> {
+    use llama_cpp_sys_2 as sys;
+    (0..unsafe { sys::ggml_backend_dev_count() })
+        .map(|i| {
+            let dev = unsafe { sys::ggml_backend_dev_get(i) };
+            let reg = unsafe { sys::ggml_backend_dev_backend_reg(dev) };
+            (
+                unsafe { sys::ggml_backend_dev_type(dev) },
+                c_text(unsafe { sys::ggml_backend_reg_name(reg) }),
+                c_text(unsafe { sys::ggml_backend_dev_description(dev) }),
+            )
+        })
+        .collect()
+}
+
 /// The GPU devices ggml registered (none in a CPU-only build), for [`crate::offload::resolve`].
+/// RPC servers are left out: llama.cpp does not place a model's layers on them by default.
 pub fn gpu_devices() -> Vec<crate::offload::GpuDevice> {
     use llama_cpp_sys_2 as sys;
-    let mut out = Vec::new();
-    for i in 0..unsafe { sys::ggml_backend_dev_count() } {
-        let dev = unsafe { sys::ggml_backend_dev_get(i) };
-        let integrated = match unsafe { sys::ggml_backend_dev_type(dev) } {
-            sys::GGML_BACKEND_DEVICE_TYPE_GPU => false,
-            sys::GGML_BACKEND_DEVICE_TYPE_IGPU => true,
-            _ => continue,
-        };
-        let reg = unsafe { sys::ggml_backend_dev_backend_reg(dev) };
-        let backend = c_text(unsafe { sys::ggml_backend_reg_name(reg) });
-        if backend == "RPC" {
-            continue;
-        }
-        out.push(crate::offload::GpuDevice {
-            backend,
-            description: c_text(unsafe { sys::ggml_backend_dev_description(dev) }),
-            integrated,
-        });
-    }
-    out
+    devices()
+        .into_iter()
+        .filter(|(_, backend, _)| backend != "RPC")
+        .filter_map(|(kind, backend, description)| {
+            let integrated = match kind {
+                sys::GGML_BACKEND_DEVICE_TYPE_GPU => false,
+                sys::GGML_BACKEND_DEVICE_TYPE_IGPU => true,
+                _ => return None,
+            };
+            Some(crate::offload::GpuDevice {
+                backend,
+                description,
+                integrated,
+            })
+        })
+        .collect()
 }
 
 /// llama-bench's `cpu_info`, `gpu_info` and `backends`: the descriptions of the CPU and GPU
 /// devices ggml registered, and the non-CPU backends compiled in ("CPU" when none).
 pub fn backend_devices() -> (String, String, String) {
     use llama_cpp_sys_2 as sys;
-    let text = c_text;
     let (mut cpus, mut gpus) = (Vec::new(), Vec::new());
-    for i in 0..unsafe { sys::ggml_backend_dev_count() } {
-        let dev = unsafe { sys::ggml_backend_dev_get(i) };
-        let description = text(unsafe { sys::ggml_backend_dev_description(dev) });
-        match unsafe { sys::ggml_backend_dev_type(dev) } {
+    for (kind, _, description) in devices() {
+        match kind {
             sys::GGML_BACKEND_DEVICE_TYPE_CPU | sys::GGML_BACKEND_DEVICE_TYPE_ACCEL => {
                 cpus.push(description)
             }
@@ -116,7 +126,7 @@ pub fn backend_devices() -> (String, String, String) {
         }
     }
     let backends: Vec<String> = (0..unsafe { sys::ggml_backend_reg_count() })
-        .map(|i| text(unsafe { sys::ggml_backend_reg_name(sys::ggml_backend_reg_get(i)) }))
+        .map(|i| c_text(unsafe { sys::ggml_backend_reg_name(sys::ggml_backend_reg_get(i)) }))
         .filter(|name| name != "CPU")
         .collect();
     let backends = if backends.is_empty() {

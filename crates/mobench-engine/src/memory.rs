@@ -19,6 +19,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::error::EngineError;
 use crate::gguf::{self, Header};
 
 /// What the estimate adds for llama.cpp's own state, the tokenizer and the engine.
@@ -51,6 +52,8 @@ pub struct Shape {
     pub head_dim_k: u64,
     pub head_dim_v: u64,
     pub n_vocab: u64,
+    /// The training context (`{arch}.context_length`); 0 when the header does not say.
+    pub n_ctx_train: u32,
 }
 
 impl Shape {
@@ -80,6 +83,16 @@ impl Shape {
             head_dim_k: int("attention.key_length").unwrap_or(head_dim),
             head_dim_v: int("attention.value_length").unwrap_or(head_dim),
             n_vocab,
+            n_ctx_train: int("context_length").map_or(0, |n| n.min(u64::from(u32::MAX)) as u32),
+        }
+    }
+
+    /// The context a session asked for `n_ctx` gets: cut to the training context, as the run's
+    /// session is.
+    pub fn context(&self, n_ctx: u32) -> u32 {
+        match self.n_ctx_train {
+            0 => n_ctx,
+            train => n_ctx.min(train.max(64)),
         }
     }
 
@@ -229,12 +242,17 @@ pub fn check(estimate: Estimate, limit: Limit, n_ctx: u32) -> Fit {
     }
 }
 
-/// The estimate for `path` at this context, against what the process may use now.
-pub fn check_model(path: &Path, n_ctx: u32, n_batch: u32) -> Result<Fit, gguf::GgufError> {
-    let header = gguf::read_header(path)?;
-    let size = std::fs::metadata(path).map_err(gguf::GgufError::Io)?.len();
-    let estimate = Shape::from_header(&header, size).estimate(n_ctx, n_batch);
-    Ok(check(estimate, current_limit(), n_ctx))
+/// The estimate for `path` with the context asked for (cut to the model's training context, as
+/// the run's session will be), against what the process may use now.
+pub fn check_model(path: &Path, n_ctx: u32, n_batch: u32) -> Result<Fit, EngineError> {
+    let (header, meta) = crate::model::checked_header(path)?;
+    let shape = Shape::from_header(&header, meta.len());
+    let n_ctx = shape.context(n_ctx);
+    Ok(check(
+        shape.estimate(n_ctx, n_batch),
+        current_limit(),
+        n_ctx,
+    ))
 }
 
 /// "3.2 GB", "412 MB": decimal units, as phones and the Files app show sizes.
@@ -261,6 +279,7 @@ mod tests {
             head_dim_k: 128,
             head_dim_v: 128,
             n_vocab: 32_000,
+            n_ctx_train: 4096,
         }
     }
 
@@ -279,6 +298,17 @@ mod tests {
             ..llama7b()
         };
         assert_eq!(gqa.estimate(4096, 512).kv_cache_bytes, 512 << 20);
+    }
+
+    #[test]
+    fn the_context_is_cut_to_the_training_context_like_the_session() {
+        assert_eq!(llama7b().context(8192), 4096);
+        assert_eq!(llama7b().context(512), 512);
+        let unknown = Shape {
+            n_ctx_train: 0,
+            ..llama7b()
+        };
+        assert_eq!(unknown.context(8192), 8192);
     }
 
     #[test]

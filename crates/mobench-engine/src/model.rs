@@ -59,7 +59,9 @@ pub fn check(path: &Path) -> Result<ModelInfo, EngineError> {
     describe(path).map(|(info, _)| info)
 }
 
-fn describe(path: &Path) -> Result<(ModelInfo, std::fs::Metadata), EngineError> {
+/// The GGUF header of `path` after the checks every model gets (exists, is a file, is on this
+/// device and not only in iCloud, is GGUF and whole), with the file's metadata.
+pub fn checked_header(path: &Path) -> Result<(gguf::Header, std::fs::Metadata), EngineError> {
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => file_err(path, "does not exist"),
         std::io::ErrorKind::PermissionDenied => {
@@ -81,6 +83,11 @@ fn describe(path: &Path) -> Result<(ModelInfo, std::fs::Metadata), EngineError> 
         }
         other => file_err(path, other.to_string()),
     })?;
+    Ok((header, meta))
+}
+
+fn describe(path: &Path) -> Result<(ModelInfo, std::fs::Metadata), EngineError> {
+    let (header, meta) = checked_header(path)?;
     let arch = header.str("general.architecture").map(str::to_string);
     let n_ctx_train = arch
         .as_deref()

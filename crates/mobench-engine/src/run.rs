@@ -471,12 +471,7 @@ fn execute_inner(
         return Ok(true);
     }
 
-    // The context the session will make (cut to the training context, known from the header).
-    let planned_ctx = match info.n_ctx_train {
-        0 => s.n_ctx,
-        train => s.n_ctx.min(train.max(64)),
-    };
-    check_memory(&info.path, planned_ctx, request, tx)?;
+    check_memory(&info.path, request, tx)?;
     telemetry.set_phase(Phase::Loading);
     let Measured {
         model,
@@ -591,18 +586,9 @@ fn execute_inner(
 
 /// Refuses a model that would get the app killed (iOS's hard limit), unless the user chose to
 /// try anyway; warns when it will barely fit or will swap.
-fn check_memory(
-    path: &Path,
-    n_ctx: u32,
-    request: &RunRequest,
-    tx: &Emitter,
-) -> Result<(), EngineError> {
-    let fit = memory::check_model(path, n_ctx, request.inference.n_batch).map_err(|e| {
-        EngineError::ModelFile {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        }
-    })?;
+fn check_memory(path: &Path, request: &RunRequest, tx: &Emitter) -> Result<(), EngineError> {
+    let s = &request.inference;
+    let fit = memory::check_model(path, s.n_ctx, s.n_batch)?;
     tracing::info!(verdict = ?fit.verdict, need = fit.estimate.total_bytes, limit = ?fit.limit, "memory check");
     match fit.message {
         Some(message) if fit.is_fatal() && !request.ignore_memory_limit => {

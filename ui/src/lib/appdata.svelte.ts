@@ -20,7 +20,11 @@ let infoLoading: Promise<AppInfo> | null = null;
 export async function loadInfo(): Promise<AppInfo> {
   if (info) return info;
   infoLoading ??= api.appInfo().then(
-    (i) => (info = i),
+    (i) => {
+      // An empty answer (no backend behind the page) is not kept: ask again next time.
+      if (!i) infoLoading = null;
+      return (info = i);
+    },
     (e) => {
       infoLoading = null;
       throw e;
