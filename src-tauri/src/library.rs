@@ -235,8 +235,10 @@ pub fn import(
     let size = std::fs::metadata(from).map(|m| m.len()).unwrap_or(0);
     if shared.is_some_and(|dir| inside(dir, from)) {
         // Already listed from the shared folder: a copy would only double a large file.
-        model::check(from)?;
-        return Ok(described(store, from, ModelSource::Shared));
+        return Ok(entry(
+            model::describe_known(from, store)?,
+            ModelSource::Shared,
+        ));
     }
     progress(ImportProgress {
         stage: ImportStage::Checking,
