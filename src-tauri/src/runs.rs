@@ -305,9 +305,20 @@ impl Runner {
     }
 
     fn signal(&self, signal: Signal) {
-        // The lifecycle's lock is released before acting: resuming starts a queue, which signals.
-        let actions = locked(&self.lifecycle).on(signal);
+        let resume = self.step(&mut locked(&self.lifecycle), signal);
+        if resume {
+            self.resume_paused();
+        }
+    }
+
+    /// Carries out what the lifecycle answers to `signal`. The caller holds the lifecycle's lock,
+    /// so the keep-awake calls are made in the order of the signals; it returns whether the paused
+    /// queue should carry on, which the caller does once the lock is released (starting a queue
+    /// takes it).
+    fn step(&self, lifecycle: &mut Lifecycle, signal: Signal) -> bool {
+        let actions = lifecycle.on(signal);
         tracing::info!(?signal, ?actions, "lifecycle");
+        let mut resume = false;
         for action in actions {
             match action {
                 Action::KeepAwake(on) => {
@@ -321,9 +332,10 @@ impl Runner {
                         a.cancel.pause();
                     }
                 }
-                Action::ResumeQueue => self.resume_paused(),
+                Action::ResumeQueue => resume = true,
             }
         }
+        resume
     }
 
     /// Restarts what a pause left: the paused run where it stopped, then the rest of the queue,
@@ -386,6 +398,9 @@ impl Runner {
         cooldown_s: u32,
         emit: impl Fn(LiveEvent) + Send + Sync + 'static,
     ) -> AppResult<QueueTicket> {
+        // Lock order: lifecycle, then the slot. Holding the lifecycle until this queue has said it
+        // started means a queue that ends meanwhile is seen to stop first, not after.
+        let mut lifecycle = locked(&self.lifecycle);
         let mut slot = self.lock();
         if slot.is_some() {
             return Err(AppError::new(
@@ -484,6 +499,11 @@ impl Runner {
                     index += 1;
                 }
                 let paused = left.is_some();
+                // The slot is freed, what is left stored and the stop told to the lifecycle under
+                // its lock: a queue started next (by the UI or by a return to the foreground) sees
+                // all of it done.
+                let mut lifecycle = locked(&runner.lifecycle);
+                let resume = runner.step(&mut lifecycle, Signal::QueueStopped { paused });
                 // Free the slot before saying so, so that the UI may start another at once.
                 if let Some(emit) = runner.finish(queue_id) {
                     if let Some(jobs) = left {
@@ -500,7 +520,10 @@ impl Runner {
                         paused,
                     }));
                 }
-                runner.signal(Signal::QueueStopped { paused });
+                drop(lifecycle);
+                if resume {
+                    runner.resume_paused();
+                }
             });
         if let Err(e) = spawned {
             self.lock().take();
@@ -509,7 +532,8 @@ impl Runner {
                 format!("cannot start the run thread: {e}"),
             ));
         }
-        self.signal(Signal::QueueStarted);
+        // A start never resumes anything (nothing is paused while a queue runs).
+        self.step(&mut lifecycle, Signal::QueueStarted);
         Ok(QueueTicket { queue_id })
     }
 

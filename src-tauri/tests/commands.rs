@@ -843,6 +843,39 @@ fn going_to_the_background_pauses_the_run_and_coming_back_finishes_it() {
 }
 
 #[test]
+fn queues_started_back_to_back_keep_the_screen_awake_exactly_while_one_runs() {
+    let t = app();
+    let state = t.state();
+    let awake = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = awake.clone();
+    state
+        .runner
+        .set_keep_awake(move |on| seen.lock().unwrap().push(on));
+    // Queues that end at once (the run to resume does not exist), each started the moment the
+    // last one says it finished: the one's stop must never be heard after the next one's start.
+    let queues = 40;
+    for _ in 0..queues {
+        let (tx, rx) = mpsc::channel();
+        let job = mobench_app_lib::runs::Job::Resume {
+            run_id: 424_242,
+            model: "gone.gguf".into(),
+        };
+        state
+            .runner
+            .start(state.db.clone(), vec![job], 0, move |e| {
+                let _ = tx.send(e);
+            })
+            .unwrap();
+        for e in rx.iter() {
+            if matches!(e, LiveEvent::Queue(QueueEvent::QueueFinished { .. })) {
+                break;
+            }
+        }
+    }
+    assert_eq!(*awake.lock().unwrap(), [true, false].repeat(queues));
+}
+
+#[test]
 fn models_in_the_shared_folder_are_listed_and_icloud_placeholders_are_refused() {
     let t = app_with(|state, dir| state.shared_dir = Some(dir.join("Documents")));
     let shared = t.dir.path().join("Documents");
