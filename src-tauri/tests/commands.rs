@@ -123,6 +123,16 @@ impl TestApp {
         events
     }
 
+    /// What the platform is told, in order, about keeping the screen awake.
+    fn record_keep_awake(&self) -> std::sync::Arc<std::sync::Mutex<Vec<bool>>> {
+        let awake = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = awake.clone();
+        self.state()
+            .runner
+            .set_keep_awake(move |on| seen.lock().unwrap().push(on));
+        awake
+    }
+
     fn wait_idle(&self) {
         let deadline = Instant::now() + Duration::from_secs(120);
         while !self.ok("active_run", json!({})).is_null() {
@@ -724,11 +734,7 @@ fn going_to_the_background_pauses_the_run_and_coming_back_finishes_it() {
     let t = app();
     let model = t.builtin();
     let state = t.state();
-    let awake = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let seen = awake.clone();
-    state
-        .runner
-        .set_keep_awake(move |on| seen.lock().unwrap().push(on));
+    let awake = t.record_keep_awake();
     let rx = t.start(tiny_request(&model, 5));
     let mut run_id = None;
     let mut paused_at = None;
@@ -846,11 +852,7 @@ fn going_to_the_background_pauses_the_run_and_coming_back_finishes_it() {
 fn queues_started_back_to_back_keep_the_screen_awake_exactly_while_one_runs() {
     let t = app();
     let state = t.state();
-    let awake = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let seen = awake.clone();
-    state
-        .runner
-        .set_keep_awake(move |on| seen.lock().unwrap().push(on));
+    let awake = t.record_keep_awake();
     // Queues that end at once (the run to resume does not exist), each started the moment the
     // last one says it finished: the one's stop must never be heard after the next one's start.
     let queues = 40;
