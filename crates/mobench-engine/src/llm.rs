@@ -39,9 +39,20 @@ pub fn llama_build_info() -> String {
 }
 
 /// llama.cpp's `llama_print_system_info`: the CPU features ggml was compiled with.
+///
+/// llama.cpp rebuilds that text in one static `std::string` on every call, so two threads calling
+/// it at once corrupt the heap (seen as `free(): unaligned chunk` and garbled `llama_version`
+/// cells when a run started while the app described the device). It is asked once per process,
+/// under a lock, and kept.
 pub fn system_info() -> String {
-    let sys = unsafe { std::ffi::CStr::from_ptr(llama_cpp_sys_2::llama_print_system_info()) };
-    sys.to_string_lossy().trim().to_string()
+    static INFO: OnceLock<String> = OnceLock::new();
+    INFO.get_or_init(|| {
+        // SAFETY: the only call in this process (`OnceLock` runs it once); the pointer is read
+        // before anything else could rebuild the string.
+        let sys = unsafe { std::ffi::CStr::from_ptr(llama_cpp_sys_2::llama_print_system_info()) };
+        sys.to_string_lossy().trim().to_string()
+    })
+    .clone()
 }
 
 pub const LLAMA_CPP_2_VERSION: &str = "0.1.160";
@@ -568,6 +579,19 @@ fn conversation_text(messages: &[Message]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn system_info_is_safe_to_ask_from_many_threads() {
+        // llama.cpp's own function is not: this failed with a corrupted heap or garbled text.
+        let threads: Vec<_> = (0..8)
+            .map(|_| std::thread::spawn(|| (0..500).map(|_| system_info()).collect::<Vec<_>>()))
+            .collect();
+        let first = system_info();
+        assert!(first.contains("CPU"), "{first}");
+        for t in threads {
+            assert!(t.join().unwrap().iter().all(|s| *s == first));
+        }
+    }
 
     #[test]
     fn argmax_is_the_first_maximum() {
