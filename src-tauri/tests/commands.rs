@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use mobench_app_lib::runs::{LiveEvent, NewRunRequest, QueueEvent};
+use mobench_app_lib::runs::{Job, LiveEvent, NewRunRequest, QueueEvent};
 use mobench_app_lib::state::AppState;
 use mobench_engine::events::Event;
 use mobench_tasks::testkit::{Reply, TestServer};
@@ -93,13 +93,18 @@ impl TestApp {
 
     /// Starts a queue directly on the runner; its events arrive on the receiver.
     fn start(&self, req: NewRunRequest) -> mpsc::Receiver<LiveEvent> {
-        let state = self.state();
         let jobs = req
-            .resolve(&state.datasets_dir)
+            .resolve(&self.state().datasets_dir)
             .unwrap()
             .into_iter()
-            .map(|r| mobench_app_lib::runs::Job::Start(Box::new(r)))
+            .map(|r| Job::Start(Box::new(r)))
             .collect();
+        self.start_jobs(jobs)
+    }
+
+    /// [`TestApp::start`] for jobs made by hand.
+    fn start_jobs(&self, jobs: Vec<Job>) -> mpsc::Receiver<LiveEvent> {
+        let state = self.state();
         let (tx, rx) = mpsc::channel();
         state
             .runner
@@ -112,15 +117,7 @@ impl TestApp {
 
     /// [`TestApp::start`], collecting the events until the queue finishes.
     fn run_collecting(&self, req: NewRunRequest) -> Vec<LiveEvent> {
-        let mut events = Vec::new();
-        for e in self.start(req).iter() {
-            let last = matches!(e, LiveEvent::Queue(QueueEvent::QueueFinished { .. }));
-            events.push(e);
-            if last {
-                break;
-            }
-        }
-        events
+        until_finished(self.start(req))
     }
 
     /// What the platform is told, in order, about keeping the screen awake.
@@ -140,6 +137,19 @@ impl TestApp {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+}
+
+/// The events of a queue, up to and including its `QueueFinished`.
+fn until_finished(rx: mpsc::Receiver<LiveEvent>) -> Vec<LiveEvent> {
+    let mut events = Vec::new();
+    for e in rx.iter() {
+        let last = matches!(e, LiveEvent::Queue(QueueEvent::QueueFinished { .. }));
+        events.push(e);
+        if last {
+            break;
+        }
+    }
+    events
 }
 
 fn tiny_request(model: &str, examples: u32) -> NewRunRequest {
@@ -851,28 +861,15 @@ fn going_to_the_background_pauses_the_run_and_coming_back_finishes_it() {
 #[test]
 fn queues_started_back_to_back_keep_the_screen_awake_exactly_while_one_runs() {
     let t = app();
-    let state = t.state();
     let awake = t.record_keep_awake();
     // Queues that end at once (the run to resume does not exist), each started the moment the
     // last one says it finished: the one's stop must never be heard after the next one's start.
     let queues = 40;
     for _ in 0..queues {
-        let (tx, rx) = mpsc::channel();
-        let job = mobench_app_lib::runs::Job::Resume {
+        until_finished(t.start_jobs(vec![Job::Resume {
             run_id: 424_242,
             model: "gone.gguf".into(),
-        };
-        state
-            .runner
-            .start(state.db.clone(), vec![job], 0, move |e| {
-                let _ = tx.send(e);
-            })
-            .unwrap();
-        for e in rx.iter() {
-            if matches!(e, LiveEvent::Queue(QueueEvent::QueueFinished { .. })) {
-                break;
-            }
-        }
+        }]));
     }
     assert_eq!(*awake.lock().unwrap(), [true, false].repeat(queues));
 }
