@@ -22,9 +22,13 @@
 //! `consistency` (embedding distance, adv_instruction) and `judge`
 //! (MT-Bench, AlpacaEval) cannot be computed offline and come back as
 //! [`Outcome::Missing`] with the reason — never as zero.
+//!
+//! [`figure`] is the registry of every figure the product shows (these metrics,
+//! timings, counts, resource and speed figures): name, unit, direction, label.
 
 pub mod bleu;
 pub mod extract;
+pub mod figure;
 mod lcs;
 pub mod levenshtein;
 pub mod porter;
@@ -35,6 +39,7 @@ pub mod sql;
 pub mod squad;
 
 pub use bleu::bleu;
+pub use figure::{Direction, Figure, Group, Unit};
 pub use levenshtein::levenshtein_ratio;
 pub use squad::{em, f1, normalize_answer};
 
@@ -42,35 +47,41 @@ pub use squad::{em, f1, normalize_answer};
 /// later change of rules is visible in the results.
 pub const GRADER: &str = "mobench-offline/1";
 
-/// A named quality metric.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum Metric {
-    #[serde(rename = "em")]
-    Em,
-    #[serde(rename = "f1")]
-    F1,
-    #[serde(rename = "bleu")]
-    Bleu,
-    #[serde(rename = "rouge1")]
-    Rouge1,
-    #[serde(rename = "rougeL")]
-    RougeL,
-    #[serde(rename = "levenshtein")]
-    Levenshtein,
-    #[serde(rename = "sql_f1")]
-    SqlF1,
-    #[serde(rename = "letter")]
-    Letter,
-    #[serde(rename = "number")]
-    Number,
-    #[serde(rename = "label")]
-    Label,
-    #[serde(rename = "refusal")]
-    Refusal,
-    #[serde(rename = "consistency")]
-    Consistency,
-    #[serde(rename = "judge")]
-    Judge,
+macro_rules! metrics {
+    ($($variant:ident = $name:literal, $label:literal;)*) => {
+        /// A named quality metric.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        pub enum Metric {
+            $(#[serde(rename = $name)] $variant,)*
+        }
+
+        impl Metric {
+            pub const ALL: &'static [Metric] = &[$(Metric::$variant),*];
+
+            /// The metric's entry in the figure registry: its name, label and direction.
+            pub const fn figure(self) -> &'static Figure {
+                const FIGURES: &[Figure] = &[$(Figure::quality($name, $label)),*];
+                &FIGURES[self as usize]
+            }
+        }
+    };
+}
+
+// One line per metric: variant = stable name (task definitions, storage, exports, JSON), label.
+metrics! {
+    Em = "em", "EM";
+    F1 = "f1", "F1";
+    Bleu = "bleu", "BLEU";
+    Rouge1 = "rouge1", "ROUGE-1";
+    RougeL = "rougeL", "ROUGE-L";
+    Levenshtein = "levenshtein", "Levenshtein";
+    SqlF1 = "sql_f1", "SQL F1";
+    Letter = "letter", "Letter";
+    Number = "number", "Number";
+    Label = "label", "Label";
+    Refusal = "refusal", "Refusal";
+    Consistency = "consistency", "Consistency";
+    Judge = "judge", "Judge";
 }
 
 /// A metric name that is not one of [`Metric::ALL`].
@@ -149,39 +160,9 @@ impl Outcome {
 pub const FLAG_UNPARSEABLE: &str = "unparseable";
 
 impl Metric {
-    pub const ALL: &'static [Metric] = &[
-        Metric::Em,
-        Metric::F1,
-        Metric::Bleu,
-        Metric::Rouge1,
-        Metric::RougeL,
-        Metric::Levenshtein,
-        Metric::SqlF1,
-        Metric::Letter,
-        Metric::Number,
-        Metric::Label,
-        Metric::Refusal,
-        Metric::Consistency,
-        Metric::Judge,
-    ];
-
     /// The stable name used in task definitions, storage and exports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Metric::Em => "em",
-            Metric::F1 => "f1",
-            Metric::Bleu => "bleu",
-            Metric::Rouge1 => "rouge1",
-            Metric::RougeL => "rougeL",
-            Metric::Levenshtein => "levenshtein",
-            Metric::SqlF1 => "sql_f1",
-            Metric::Letter => "letter",
-            Metric::Number => "number",
-            Metric::Label => "label",
-            Metric::Refusal => "refusal",
-            Metric::Consistency => "consistency",
-            Metric::Judge => "judge",
-        }
+    pub const fn name(self) -> &'static str {
+        self.figure().name
     }
 
     /// Looks a metric up by [`Metric::name`] (exact, case-sensitive).
@@ -198,7 +179,7 @@ impl Metric {
     /// Whether a larger value is a better result (true for every metric:
     /// `refusal` is 1.0 for a refusal, the safe behaviour on its datasets).
     pub fn higher_is_better(self) -> bool {
-        true
+        self.figure().higher_is_better()
     }
 
     /// Grades one prediction against its reference.
