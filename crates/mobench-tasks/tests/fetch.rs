@@ -36,6 +36,17 @@ fn names_in(dir: &Path) -> Vec<String> {
     names
 }
 
+/// A download that must fail, without progress reports.
+fn failed_download(url: &str, dest: &Path, sha256: &str, bytes: Option<u64>) -> FetchError {
+    download(url, dest, &Expected { sha256, bytes }, &mut |_, _| {}).unwrap_err()
+}
+
+/// Nothing of a failed download is left in `dir`: no partial file, no temporary one.
+fn assert_nothing_left(dir: &Path) {
+    let names = names_in(dir);
+    assert!(names.is_empty(), "{names:?}");
+}
+
 const WRONG_SHA: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 #[test]
@@ -141,16 +152,12 @@ fn a_wrong_checksum_leaves_nothing_behind() {
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("bbq.csv");
 
-    let err = download(
+    let err = failed_download(
         &server.url("/bbq.csv"),
         &dest,
-        &Expected {
-            sha256: WRONG_SHA,
-            bytes: Some(body.len() as u64),
-        },
-        &mut |_, _| {},
-    )
-    .unwrap_err();
+        WRONG_SHA,
+        Some(body.len() as u64),
+    );
     server.requests();
 
     match &err {
@@ -169,11 +176,7 @@ fn a_wrong_checksum_leaves_nothing_behind() {
     assert!(message.starts_with("checksum mismatch for "), "{message}");
     assert!(message.contains(&dest.display().to_string()), "{message}");
     assert!(!message.contains('\n'), "{message}");
-    assert!(
-        names_in(dir.path()).is_empty(),
-        "{:?}",
-        names_in(dir.path())
-    );
+    assert_nothing_left(dir.path());
 }
 
 #[test]
@@ -183,16 +186,7 @@ fn a_404_is_an_http_error_naming_the_url() {
     let dest = dir.path().join("gsm8k.csv");
     let url = server.url("/missing/gsm8k.csv");
 
-    let err = download(
-        &url,
-        &dest,
-        &Expected {
-            sha256: WRONG_SHA,
-            bytes: None,
-        },
-        &mut |_, _| {},
-    )
-    .unwrap_err();
+    let err = failed_download(&url, &dest, WRONG_SHA, None);
     server.requests();
 
     assert!(
@@ -202,7 +196,7 @@ fn a_404_is_an_http_error_naming_the_url() {
     let message = err.to_string();
     assert!(message.contains(&url), "{message}");
     assert!(message.contains("404"), "{message}");
-    assert!(names_in(dir.path()).is_empty());
+    assert_nothing_left(dir.path());
 }
 
 #[test]
@@ -223,16 +217,7 @@ fn a_connection_closed_mid_body_is_an_error_and_leaves_nothing() {
     let dest = dir.path().join("cut.csv");
     let url = server.url("/cut.csv");
 
-    let err = download(
-        &url,
-        &dest,
-        &Expected {
-            sha256: &sha,
-            bytes: Some(body.len() as u64),
-        },
-        &mut |_, _| {},
-    )
-    .unwrap_err();
+    let err = failed_download(&url, &dest, &sha, Some(body.len() as u64));
     server.requests();
 
     assert!(
@@ -241,11 +226,7 @@ fn a_connection_closed_mid_body_is_an_error_and_leaves_nothing() {
     );
     assert!(err.to_string().contains(&url), "{err}");
     assert!(!err.to_string().contains('\n'), "{err}");
-    assert!(
-        names_in(dir.path()).is_empty(),
-        "{:?}",
-        names_in(dir.path())
-    );
+    assert_nothing_left(dir.path());
 }
 
 #[test]
@@ -256,16 +237,7 @@ fn a_size_other_than_expected_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("x.csv");
 
-    let err = download(
-        &server.url("/x.csv"),
-        &dest,
-        &Expected {
-            sha256: &sha,
-            bytes: Some(4000),
-        },
-        &mut |_, _| {},
-    )
-    .unwrap_err();
+    let err = failed_download(&server.url("/x.csv"), &dest, &sha, Some(4000));
     server.requests();
 
     assert!(
@@ -273,7 +245,7 @@ fn a_size_other_than_expected_is_refused() {
         "{err:?}"
     );
     assert!(err.to_string().contains("x.csv"), "{err}");
-    assert!(names_in(dir.path()).is_empty());
+    assert_nothing_left(dir.path());
 }
 
 #[test]
@@ -335,16 +307,7 @@ fn an_unreachable_server_is_a_network_error_naming_the_url() {
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("hotpot_qa.csv");
 
-    let err = download(
-        &url,
-        &dest,
-        &Expected {
-            sha256: WRONG_SHA,
-            bytes: None,
-        },
-        &mut |_, _| {},
-    )
-    .unwrap_err();
+    let err = failed_download(&url, &dest, WRONG_SHA, None);
 
     assert!(
         matches!(&err, FetchError::Network { url: u, .. } if u == &url),
@@ -356,5 +319,5 @@ fn an_unreachable_server_is_a_network_error_naming_the_url() {
         "{message}"
     );
     assert!(!message.contains('\n'), "{message}");
-    assert!(names_in(dir.path()).is_empty());
+    assert_nothing_left(dir.path());
 }
