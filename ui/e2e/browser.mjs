@@ -171,7 +171,7 @@ async function flow(browser, vp) {
       const ev = [{ event: 'model_loaded', cold: true, model_load_ms: 812.5, context_ms: 30.1, n_ctx: 2048, n_params: 134515008, backend: 'CPU', gpu_layers_offloaded: 0, layers_total: 31 },
         { event: 'sample_started', dataset: 'arith', row: 0, prompt: 'What is 2 + 2? Answer with a number only.' }];
       for (const t of ['The', ' answer', ' is', ' 4']) ev.push({ event: 'token', text: t });
-      ev.push({ event: 'sample_finished', dataset: 'arith', row: 0, done: 1, total: 4, prompt_tokens: 14, output_tokens: 4, ttft_ms: 84.26, decode_tokens_per_s: 41.77, truncated: false, error: null, scores: [{ metric: 'exact_match', value: 1 }] });
+      ev.push({ event: 'sample_finished', dataset: 'arith', row: 0, done: 1, total: 4, prompt_tokens: 14, output_tokens: 4, ttft_ms: 84.26, decode_tokens_per_s: 41.77, truncated: false, error: null, scores: [{ metric: 'em', value: 1 }] });
       ev.push({ event: 'sample_started', dataset: 'arith', row: 1, prompt: 'What is 3 + 5?' });
       ev.push({ event: 'token', text: 'Eight' });
       for (let i = 0; i < 30; i++) ev.push({ event: 'resource', unix_ms: 1e12 + i * 500, elapsed_ms: i * 500, phase: 'decode', sample_index: 1, process_cpu_pct: 120 + i, system_cpu_pct: 50, rss_bytes: (300 + i) * 1048576, peak_rss_bytes: null, footprint_bytes: null, headroom_bytes: null, system_memory_used_bytes: null, system_memory_available_bytes: null, battery_level_pct: null, battery_state: null, power_w: null, thermal_state: null, temperature_c: null });

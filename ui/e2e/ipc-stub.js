@@ -43,9 +43,9 @@
     { path: '/home/me/Downloads/tiny-1.4m.gguf', file_name: 'tiny-1.4m.gguf', name: null, architecture: 'llama', n_params: 1_400_000, quantization: 'F16', size_bytes: 2_900_000, sha256: null, n_ctx_train: 512, has_chat_template: false, source: 'referenced', problem: 'the file is gone' },
   ];
   let datasets = [
-    { name: 'arith', suite: 'starter', task: 'math', rows: 50, bytes: 4096, builtin: true, present: true, downloadable: false, licence: null, metrics: ['exact_match'] },
-    { name: 'capitals', suite: 'starter', task: 'qa', rows: 40, bytes: 3072, builtin: true, present: true, downloadable: false, licence: null, metrics: ['exact_match', 'f1'] },
-    { name: 'gsm8k', suite: 'mobileaibench', task: 'math', rows: 1319, bytes: 750000, builtin: false, present: false, downloadable: true, licence: 'MIT', metrics: ['exact_match'] },
+    { name: 'arith', suite: 'starter', task: 'math', rows: 50, bytes: 4096, builtin: true, present: true, downloadable: false, licence: null, metrics: ['em'] },
+    { name: 'capitals', suite: 'starter', task: 'qa', rows: 40, bytes: 3072, builtin: true, present: true, downloadable: false, licence: null, metrics: ['em', 'f1'] },
+    { name: 'gsm8k', suite: 'mobileaibench', task: 'math', rows: 1319, bytes: 750000, builtin: false, present: false, downloadable: true, licence: 'MIT', metrics: ['em'] },
     { name: 'hotpotqa', suite: 'mobileaibench', task: 'qa', rows: 1000, bytes: 2100000, builtin: false, present: false, downloadable: true, licence: 'CC BY-SA 4.0', metrics: ['f1'] },
     { name: 'mmlu', suite: 'mobileaibench', task: 'mcq', rows: 14042, bytes: 7000000, builtin: false, present: true, downloadable: true, licence: 'MIT', metrics: ['accuracy'] },
   ];
@@ -70,7 +70,7 @@
       id, kind: 'suite', status, failure: status === 'failed' ? 'model load failed: out of memory' : status === 'interrupted' ? 'cancelled by the user' : null,
       model: modelRow(m, (id % 2) + 1), model_name: m.name, started_at: stamp(id * 3600_000), finished_at: stamp(id * 3600_000 - 600_000),
       samples_done: done, samples_total: total, resumable: status !== 'completed',
-      headline: [ { figure: 'exact_match', value: 0.3 + ((id * 37) % 50) / 100 }, { figure: 'ttft_ms', value: 80 + (id % 7) * 9.5 }, { figure: 'decode_tokens_per_s', value: 40 + (id % 5) * 6.25 } ],
+      headline: [ { figure: 'em', value: 0.3 + ((id * 37) % 50) / 100 }, { figure: 'ttft_ms', value: 80 + (id % 7) * 9.5 }, { figure: 'decode_tokens_per_s', value: 40 + (id % 5) * 6.25 } ],
     };
   }
   let runs = [];
@@ -92,7 +92,7 @@
         extra_json: null, error: err, truncated, stop_reason: truncated ? 'max_tokens' : 'eos', prompt_tokens: 20 + i, output_tokens: 4 + (i % 5),
         timings: { ttft_ms: 60 + (i % 10) * 7.3, prefill_ms: 40 + i, decode_calls_ms: 30, prefill_tokens_per_s: 400 + i, decode_tokens_per_s: 35 + (i % 8) * 3.1, itl_p50_ms: 20, itl_p95_ms: 31, itl_max_ms: 40, output_eval_ms: 100, total_ms: 200 + i },
         llama: null,
-        scores: [{ metric: 'exact_match', value: i % 3 === 0 ? 0 : 1, extracted: String(i * 3), flag: null, missing_reason: null, grader: 'exact' }],
+        scores: [{ metric: 'em', value: i % 3 === 0 ? 0 : 1, extracted: String(i * 3), flag: null, missing_reason: null, grader: 'exact' }],
         dataset_id: ds === 'arith' ? 1 : 2,
       });
     }
@@ -109,7 +109,7 @@
     const run = runs.find((r) => r.id === id);
     const aggregates = [];
     for (const ds of dsNames) {
-      aggregates.push({ dataset: ds, task: 'qa', figure: 'exact_match', stat: 'mean', value: 0.667, n: 12, missing_reason: null, grader: 'exact' });
+      aggregates.push({ dataset: ds, task: 'qa', figure: 'em', stat: 'mean', value: 0.667, n: 12, missing_reason: null, grader: 'exact' });
       aggregates.push({ dataset: ds, task: 'qa', figure: 'ttft_ms', stat: 'mean', value: 91.25, n: 12, missing_reason: null, grader: null });
       aggregates.push({ dataset: ds, task: 'qa', figure: 'ttft_ms', stat: 'median', value: 88.5, n: 12, missing_reason: null, grader: null });
       aggregates.push({ dataset: ds, task: 'qa', figure: 'ttft_ms', stat: 'p95', value: 120.75, n: 12, missing_reason: null, grader: null });
@@ -130,7 +130,7 @@
         { figure: 'peak_memory_bytes', value: 440 * 1048576, missing_reason: null }, { figure: 'baseline_memory_bytes', value: 120 * 1048576, missing_reason: null },
         { figure: 'battery_drain_pct_per_hour', value: null, missing_reason: 'no battery on this device' },
       ],
-      datasets: dsNames.map((n, i) => ({ dataset_id: i + 1, name: n, task: 'qa', suite: 'starter', sha256: 'abc', dataset_rows: 50, task_version: 1, rows: [0, 1, 2], metrics: ['exact_match'] })),
+      datasets: dsNames.map((n, i) => ({ dataset_id: i + 1, name: n, task: 'qa', suite: 'starter', sha256: 'abc', dataset_rows: 50, task_version: 1, rows: [0, 1, 2], metrics: ['em'] })),
       speed: [],
     };
   }
@@ -138,7 +138,7 @@
   function makeComparison(ids, baseline) {
     const sel = ids.map((id) => runs.find((r) => r.id === id) || makeRun(id));
     const bi = Math.max(0, ids.indexOf(baseline));
-    const figs = [['exact_match', 'mean', true], ['f1', 'mean', true], ['ttft_ms', 'mean', false], ['ttft_ms', 'median', false], ['ttft_ms', 'p95', false], ['decode_tokens_per_s', 'mean', true], ['prefill_tokens_per_s', 'mean', true], ['total_ms', 'mean', false], ['errors', 'count', false], ['truncated', 'count', false]].slice(0, cfg.compareFigures);
+    const figs = [['em', 'mean', true], ['f1', 'mean', true], ['ttft_ms', 'mean', false], ['ttft_ms', 'median', false], ['ttft_ms', 'p95', false], ['decode_tokens_per_s', 'mean', true], ['prefill_tokens_per_s', 'mean', true], ['total_ms', 'mean', false], ['errors', 'count', false], ['truncated', 'count', false]].slice(0, cfg.compareFigures);
     const rows = [];
     for (let d = 0; d < cfg.compareDatasets; d++) {
       const ds = d < dsNames.length ? dsNames[d] : `dataset_${d}`;
@@ -155,7 +155,7 @@
     for (let i = 0; i < cfg.diffRows; i++) {
       rows.push({ row_index: i, prompt: `Prompt ${i} of ${dataset}: what is ${i} * 7?`, reference: String(i * 7), predictions: ids.map((id, j) => (j === 1 && i === 0 ? null : String(i * 7 + (j % 2)))), scores: ids.map((id, j) => (j % 2 ? 0 : 1)) });
     }
-    return { dataset, metric: 'exact_match', run_ids: ids, rows };
+    return { dataset, metric: 'em', run_ids: ids, rows };
   }
 
   const state = { liveSend: null, cancelled: false, active: cfg.activeRun || null };

@@ -23,9 +23,13 @@ describe('compare colouring', () => {
     expect(deltaTone(0, true)).toBe('same');
   });
   it('formats deltas with an explicit sign', () => {
-    expect(fmtDelta('exact_match', 0.1234)).toBe('+0.123');
+    expect(fmtDelta('em', 0.1234)).toBe('+0.123');
     expect(fmtDelta('ttft_ms', -12.34)).toBe('−12.3');
     expect(fmtDelta('ttft_ms', null)).toBe('');
+    expect(fmtDelta('errors', -2)).toBe('−2');
+    expect(fmtDelta('peak_memory_bytes', 2 * 1048576)).toBe('+2.0 MiB');
+    expect(fmtDelta('cpu_mean_pct', 1.25)).toBe('+1.3 %');
+    expect(fmtDelta('pp512 t/s', 3.21)).toBe('+3.2');
   });
   it('groups rows by dataset in order', () => {
     const g = groupByDataset([
@@ -41,7 +45,7 @@ describe('compare colouring', () => {
       baseline: 1,
       runs: [run(1, 'completed'), run(2, 'completed'), run(3, 'completed')],
       rows: [
-        { dataset: 'arith', figure: 'exact_match', stat: 'mean', higher_is_better: true, values: [0.5, 0.7, null], deltas: [null, 0.2, null] },
+        { dataset: 'arith', figure: 'em', stat: 'mean', higher_is_better: true, values: [0.5, 0.7, null], deltas: [null, 0.2, null] },
         { dataset: 'arith', figure: 'ttft_ms', stat: 'mean', higher_is_better: false, values: [100, 120, 80], deltas: [null, 20, -20] },
       ],
     };

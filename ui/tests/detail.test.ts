@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { cell, deviceFacts, flatScalars, pivot } from '../src/lib/detail';
-import { fmtBytes, fmtFigure, fmtParams, parseUtc, resourceLabel } from '../src/lib/format';
+import { EFFICIENCY_COLUMNS, cell, deviceFacts, flatScalars, isQuality, pivot } from '../src/lib/detail';
+import { SPEED_TEST, figureOf } from '../src/lib/figures';
+import { figureLabel, fmtBytes, fmtFigure, fmtParams, parseUtc } from '../src/lib/format';
 
 describe('run detail helpers', () => {
   it('reads the device identity and explains missing fields', () => {
@@ -42,11 +43,39 @@ describe('run detail helpers', () => {
     expect(fmtBytes(144_811_392)).toBe('138.1 MiB');
     expect(fmtFigure('ttft_ms', 84.26)).toBe('84.3 ms');
     expect(fmtFigure('decode_tokens_per_s', 41.77)).toBe('41.8 t/s');
-    expect(fmtFigure('exact_match', 0.66666)).toBe('0.667');
+    expect(fmtFigure('em', 0.66666)).toBe('0.667');
     expect(fmtFigure('peak_memory_bytes', 440 * 1048576)).toBe('440.0 MiB');
     expect(fmtFigure('cpu_mean_pct', 182.44)).toBe('182.4 %');
     expect(fmtFigure('ttft_ms', null)).toBe('n/a');
-    expect(resourceLabel('cpu_mean_pct')).toBe('CPU mean');
+    expect(figureLabel('cpu_mean_pct')).toBe('CPU mean');
+  });
+
+  it('formats and labels figures by the registry', () => {
+    expect(fmtFigure('battery_drain_pct_per_hour', 4.25)).toBe('4.3 %');
+    expect(fmtFigure('energy_j_per_token', 0.1234)).toBe('0.12 J/token');
+    expect(fmtFigure('temperature_max_c', 41.26)).toBe('41.3 °C');
+    expect(fmtFigure('thermal_fair_ms', 1500)).toBe('1500.0 ms');
+    expect(fmtFigure('prompt_tokens', 1234.4)).toBe('1,234');
+    expect(fmtFigure('errors', 2)).toBe('2');
+    expect(fmtFigure('pp512', 812.345)).toBe('812.3 t/s');
+    expect(fmtFigure('tg128 t/s', 41.77)).toBe('41.8 t/s');
+    expect(fmtFigure('not_registered_ms', 0.5)).toBe('0.500');
+    expect(figureLabel('rougeL')).toBe('ROUGE-L');
+    expect(figureLabel('peak_memory_bytes')).toBe('Peak memory');
+    expect(figureLabel('pp512+tg128 @ d4096')).toBe('pp512+tg128 @ d4096');
+    expect(figureLabel('not_registered')).toBe('not registered');
+    expect(figureOf('ttft_ms')?.direction).toBe('lower_is_better');
+    expect(figureOf('tg128')).toBe(SPEED_TEST);
+    expect(figureOf('ppx')).toBeNull();
+  });
+
+  it('tells quality aggregates by grader or registry', () => {
+    const row = (figure: string, grader: string | null) => ({ dataset: 'a', task: 't', figure, stat: 'mean', value: 1, n: 1, missing_reason: null, grader });
+    expect(isQuality(row('f1', null))).toBe(true);
+    expect(isQuality(row('custom', 'exact'))).toBe(true);
+    expect(isQuality(row('decode_tokens_per_s', null))).toBe(false);
+    expect(isQuality(row('cpu_mean_pct', null))).toBe(false);
+    expect(EFFICIENCY_COLUMNS.map((c) => c.head)).toEqual(['TTFT mean', 'TTFT median', 'TTFT p95', 'Prefill', 'Decode', 'Total time', 'Errors', 'Truncated']);
     expect(parseUtc('2026-11-21 10:00:00')?.toISOString()).toBe('2026-11-21T10:00:00.000Z');
   });
 });

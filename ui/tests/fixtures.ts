@@ -11,7 +11,7 @@ export function run(id: number, status: RunStatus, extra: Partial<RunSummary> = 
     id, kind: 'suite', status, failure: status === 'completed' ? null : status === 'failed' ? 'model load failed' : 'cancelled by the user',
     model: { id: 1, path: '/m/a.gguf', sha256: 'ab', size_bytes: 1, name: 'Tiny', architecture: 'llama', n_params: 1_400_000, quantization: 'Q8_0', n_ctx_train: 512, has_chat_template: true },
     model_name: 'Tiny', started_at: '2026-11-21 10:00:00', finished_at: '2026-11-21 10:05:00', samples_done: 5, samples_total: 10,
-    resumable: status === 'interrupted' || status === 'failed', headline: [{ figure: 'exact_match', value: 0.5 }, { figure: 'ttft_ms', value: 80 }], ...extra,
+    resumable: status === 'interrupted' || status === 'failed', headline: [{ figure: 'em', value: 0.5 }, { figure: 'ttft_ms', value: 80 }], ...extra,
   };
 }
 
@@ -21,7 +21,7 @@ export function sample(id: number, extra: Partial<SampleRow> = {}): SampleRow {
     prediction_raw: String(2 * id), prediction: String(2 * id), extra_json: null, error: null, truncated: false, stop_reason: 'eos',
     prompt_tokens: 10, output_tokens: 2,
     timings: { ttft_ms: 50, prefill_ms: 10, decode_calls_ms: 10, prefill_tokens_per_s: 100, decode_tokens_per_s: 40, itl_p50_ms: 20, itl_p95_ms: 30, itl_max_ms: 40, output_eval_ms: 50, total_ms: 100 },
-    llama: null, scores: [{ metric: 'exact_match', value: 1, extracted: null, flag: null, missing_reason: null, grader: 'exact' }], dataset_id: 1, ...extra,
+    llama: null, scores: [{ metric: 'em', value: 1, extracted: null, flag: null, missing_reason: null, grader: 'exact' }], dataset_id: 1, ...extra,
   };
 }
 
@@ -32,9 +32,9 @@ export const models: ModelEntry[] = [
 ];
 
 export const datasets: DatasetEntry[] = [
-  { name: 'arith', suite: 'starter', task: 'math', rows: 50, bytes: 1, builtin: true, present: true, downloadable: false, licence: null, metrics: ['exact_match'] },
-  { name: 'capitals', suite: 'starter', task: 'qa', rows: 40, bytes: 1, builtin: true, present: true, downloadable: false, licence: null, metrics: ['exact_match'] },
-  { name: 'gsm8k', suite: 'mobileaibench', task: 'math', rows: 1319, bytes: 1, builtin: false, present: false, downloadable: true, licence: 'MIT', metrics: ['exact_match'] },
+  { name: 'arith', suite: 'starter', task: 'math', rows: 50, bytes: 1, builtin: true, present: true, downloadable: false, licence: null, metrics: ['em'] },
+  { name: 'capitals', suite: 'starter', task: 'qa', rows: 40, bytes: 1, builtin: true, present: true, downloadable: false, licence: null, metrics: ['em'] },
+  { name: 'gsm8k', suite: 'mobileaibench', task: 'math', rows: 1319, bytes: 1, builtin: false, present: false, downloadable: true, licence: 'MIT', metrics: ['em'] },
 ];
 
 export const settings: AppSettings = {

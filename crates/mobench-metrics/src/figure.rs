@@ -160,8 +160,8 @@ figures! { Resource RESOURCES:
 }
 
 figures! { Speed SPEED:
-    AVG_TS = "avg_ts", TokensPerS, Higher, "Mean t/s";
-    STDDEV_TS = "stddev_ts", TokensPerS, Neutral, "Std dev t/s";
+    AVG_TS = "avg_ts", TokensPerS, Higher, "Avg t/s";
+    STDDEV_TS = "stddev_ts", TokensPerS, Neutral, "SD";
 }
 
 /// A speed test's own figure: its tokens/s, named after the test as llama-bench names it

@@ -43,8 +43,8 @@ export const FIGURES = {
   "thermal_serious_ms": {"name":"thermal_serious_ms","unit":"ms","direction":"lower_is_better","label":"Time thermal serious","group":"resource"},
   "thermal_critical_ms": {"name":"thermal_critical_ms","unit":"ms","direction":"lower_is_better","label":"Time thermal critical","group":"resource"},
   "temperature_max_c": {"name":"temperature_max_c","unit":"celsius","direction":"lower_is_better","label":"Max temperature","group":"resource"},
-  "avg_ts": {"name":"avg_ts","unit":"tokens_per_s","direction":"higher_is_better","label":"Mean t/s","group":"speed"},
-  "stddev_ts": {"name":"stddev_ts","unit":"tokens_per_s","direction":"neutral","label":"Std dev t/s","group":"speed"},
+  "avg_ts": {"name":"avg_ts","unit":"tokens_per_s","direction":"higher_is_better","label":"Avg t/s","group":"speed"},
+  "stddev_ts": {"name":"stddev_ts","unit":"tokens_per_s","direction":"neutral","label":"SD","group":"speed"},
 } as const satisfies Record<string, Figure>;
 
 /** A speed test's tokens/s; every name matching SPEED_TEST_PATTERN is this figure. */

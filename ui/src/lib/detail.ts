@@ -1,5 +1,7 @@
 import type { AggregateRow } from '../bindings/AggregateRow';
 import type { JsonValue } from '../bindings/serde_json/JsonValue';
+import type { Figure } from '../bindings/Figure';
+import { FIGURES, isQualityFigure } from './figures';
 import { fmtBytes } from './format';
 
 export type Cell = { value: number | null; reason: string | null };
@@ -21,14 +23,30 @@ export function cell(p: Map<string, Map<string, AggregateRow>>, dataset: string,
   return { value: r.value, reason: r.value === null ? (r.missing_reason ?? 'no value') : null };
 }
 
-const EFFICIENCY = new Set([
-  'ttft_ms', 'prefill_tokens_per_s', 'decode_tokens_per_s', 'itl_p50_ms', 'itl_p95_ms', 'output_eval_ms', 'total_ms',
-  'samples', 'truncated', 'errors', 'prompt_tokens', 'output_tokens',
-]);
-
+/** A graded metric's aggregate (by its grader, or by the registry's quality group). */
 export function isQuality(r: AggregateRow): boolean {
-  return r.grader !== null || (!EFFICIENCY.has(r.figure) && r.stat === 'mean' && !r.figure.endsWith('_ms') && !r.figure.endsWith('_per_s'));
+  return r.grader !== null || isQualityFigure(r.figure);
 }
+
+export type Column = { figure: Figure; stat: string; head: string };
+
+function columns(spec: [Figure, string][]): Column[] {
+  // The stat is named only where the figure has several columns ("TTFT median", "Decode").
+  const several = (f: Figure) => spec.filter(([g]) => g === f).length > 1;
+  return spec.map(([figure, stat]) => ({ figure, stat, head: several(figure) ? `${figure.label} ${stat}` : figure.label }));
+}
+
+/** The efficiency table of a suite run, column by column. */
+export const EFFICIENCY_COLUMNS: Column[] = columns([
+  [FIGURES.ttft_ms, 'mean'],
+  [FIGURES.ttft_ms, 'median'],
+  [FIGURES.ttft_ms, 'p95'],
+  [FIGURES.prefill_tokens_per_s, 'mean'],
+  [FIGURES.decode_tokens_per_s, 'mean'],
+  [FIGURES.total_ms, 'mean'],
+  [FIGURES.errors, 'count'],
+  [FIGURES.truncated, 'count'],
+]);
 
 function obj(v: JsonValue | undefined): Record<string, JsonValue | undefined> | null {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, JsonValue | undefined>) : null;

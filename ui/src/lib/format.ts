@@ -1,18 +1,41 @@
-// Consistent number / date formatting: 1 decimal for ms and tokens/s, 3 for quality.
+// Consistent number / date formatting: figures by their registered unit (1 decimal for ms and
+// tokens/s, 3 for quality).
+import type { Unit } from '../bindings/Unit';
+import { figureOf } from './figures';
+
+export { figureLabel } from './figures';
 
 export const NA = 'n/a';
 
+/** How a unit prints: decimals and the text after the number (bytes and whole numbers aside). */
+const UNIT_TEXT: Record<Exclude<Unit, 'bytes' | 'count' | 'tokens'>, { decimals: number; suffix: string }> = {
+  score: { decimals: 3, suffix: '' },
+  ms: { decimals: 1, suffix: ' ms' },
+  tokens_per_s: { decimals: 1, suffix: ' t/s' },
+  pct: { decimals: 1, suffix: ' %' },
+  pct_per_hour: { decimals: 1, suffix: ' %' },
+  pct_per_1k_tokens: { decimals: 1, suffix: ' %' },
+  joules_per_token: { decimals: 2, suffix: ' J/token' },
+  celsius: { decimals: 1, suffix: ' °C' },
+};
+
+/** A value in a unit; a figure of unknown unit prints as a score (3 decimals). */
+export function fmtUnit(unit: Unit | null, v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return NA;
+  if (unit === 'bytes') return fmtBytes(v);
+  if (unit === 'count' || unit === 'tokens') return fmtInt(v);
+  const { decimals, suffix } = UNIT_TEXT[unit ?? 'score'];
+  return `${v.toFixed(decimals)}${suffix}`;
+}
+
 export function fmtMs(v: number | null | undefined): string {
-  return v === null || v === undefined || !Number.isFinite(v) ? NA : `${v.toFixed(1)} ms`;
+  return fmtUnit('ms', v);
 }
 export function fmtTps(v: number | null | undefined): string {
-  return v === null || v === undefined || !Number.isFinite(v) ? NA : `${v.toFixed(1)} t/s`;
+  return fmtUnit('tokens_per_s', v);
 }
 export function fmtQuality(v: number | null | undefined): string {
-  return v === null || v === undefined || !Number.isFinite(v) ? NA : v.toFixed(3);
-}
-export function fmtPct(v: number | null | undefined): string {
-  return v === null || v === undefined || !Number.isFinite(v) ? NA : `${v.toFixed(1)} %`;
+  return fmtUnit('score', v);
 }
 export function fmtInt(v: number | null | undefined): string {
   return v === null || v === undefined || !Number.isFinite(v) ? NA : Math.round(v).toLocaleString('en-US');
@@ -78,59 +101,28 @@ export function fmtDuration(ms: number | null | undefined): string {
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
-/** Format a figure by its name: *_ms → ms, *_per_s → t/s, *_bytes → MiB, *_pct → %, else quality. */
+/** A figure's value in its registered unit. */
 export function fmtFigure(figure: string, v: number | null | undefined): string {
-  if (v === null || v === undefined) return NA;
-  if (figure.endsWith('_bytes')) return fmtBytes(v);
-  if (figure.endsWith('_pct') || figure.includes('_pct_')) return fmtPct(v);
-  if (figure.endsWith('_ms') || figure.startsWith('itl_')) return fmtMs(v);
-  if (figure.endsWith('_per_s') || /^(pp|tg)\d+/.test(figure)) return fmtTps(v);
-  if (figure === 'samples' || figure === 'errors' || figure === 'truncated' || figure === 'n') return fmtInt(v);
-  if (figure.endsWith('_w')) return `${v.toFixed(2)} W`;
-  if (figure.endsWith('_c')) return `${v.toFixed(1)} °C`;
-  return fmtQuality(v);
+  return fmtUnit(figureOf(figure)?.unit ?? null, v);
 }
 
-/** Plain number for deltas, same precision rules as fmtFigure, with explicit sign. */
+/** A difference of a figure, with explicit sign; ms and t/s without their unit, whole numbers rounded. */
 export function fmtDelta(figure: string, d: number | null | undefined): string {
   if (d === null || d === undefined || !Number.isFinite(d)) return '';
   const sign = d > 0 ? '+' : d < 0 ? '−' : '±';
   const a = Math.abs(d);
+  const unit = figureOf(figure)?.unit ?? null;
   let body: string;
-  if (figure.endsWith('_bytes')) body = fmtBytes(a);
-  else if (figure.endsWith('_pct')) body = `${a.toFixed(1)} %`;
-  else if (figure.endsWith('_ms') || figure.startsWith('itl_')) body = a.toFixed(1);
-  else if (figure.endsWith('_per_s') || /^(pp|tg)\d+/.test(figure)) body = a.toFixed(1);
-  else if (figure === 'samples' || figure === 'errors' || figure === 'truncated') body = String(Math.round(a));
-  else body = a.toFixed(3);
+  if (unit === 'bytes') body = fmtBytes(a);
+  else if (unit === 'count' || unit === 'tokens') body = String(Math.round(a));
+  else if (unit === 'ms' || unit === 'tokens_per_s') body = a.toFixed(UNIT_TEXT[unit].decimals);
+  else body = fmtUnit(unit, a);
   return `${sign}${body}`;
-}
-
-export function figureLabel(figure: string): string {
-  const known: Record<string, string> = {
-    ttft_ms: 'TTFT',
-    prefill_tokens_per_s: 'Prefill',
-    decode_tokens_per_s: 'Decode',
-    itl_p50_ms: 'ITL p50',
-    itl_p95_ms: 'ITL p95',
-    output_eval_ms: 'Output eval',
-    total_ms: 'Total time',
-    samples: 'Samples',
-    truncated: 'Truncated',
-    errors: 'Errors',
-  };
-  return known[figure] ?? figure.replace(/_/g, ' ');
 }
 
 export function modelLabel(path: string): string {
   const base = path.split(/[\\/]/).pop() ?? path;
   return base.replace(/\.gguf$/i, '');
-}
-
-/** "cpu_mean_pct" → "CPU mean", "peak_memory_bytes" → "Peak memory". */
-export function resourceLabel(figure: string): string {
-  const t = figure.replace(/_(pct|bytes|ms|w|c)$/, '').replace(/_pct_/, ' % ').replace(/_/g, ' ').replace(/\bcpu\b/g, 'CPU').replace(/\brss\b/g, 'RSS');
-  return t.charAt(0).toUpperCase() + t.slice(1);
 }
 
 /** Where a load put the model's layers, as the CLI words it (`LoadRow::placement`). */
