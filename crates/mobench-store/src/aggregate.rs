@@ -2,19 +2,9 @@
 
 use crate::records::{RunDatasetRow, SampleRow};
 
-/// Per-sample efficiency figures that get mean, median and p95 per dataset.
-pub const TIMING_FIGURES: &[&str] = &[
-    "ttft_ms",
-    "prefill_tokens_per_s",
-    "decode_tokens_per_s",
-    "itl_p50_ms",
-    "itl_p95_ms",
-    "itl_max_ms",
-    "output_eval_ms",
-    "total_ms",
-    "prompt_tokens",
-    "output_tokens",
-];
+/// Per-sample efficiency figures that get mean, median and p95 per dataset (the registry's
+/// timing figures, `mobench_metrics::figure::TIMING`).
+pub const TIMING_FIGURES: &[&str] = &mobench_metrics::figure::TIMING_NAMES;
 
 pub(crate) struct Computed {
     pub dataset_id: i64,
