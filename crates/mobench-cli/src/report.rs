@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
+use mobench_metrics::figure::{self, Unit};
 use mobench_metrics::Metric;
 use mobench_store::{AggregateRow, RunRow, Store};
 use serde_json::{json, Value};
@@ -210,22 +211,25 @@ pub fn show(store: &Store, run_id: i64, json: bool) -> Result<ExitCode> {
         println!(
             "{:<24} {:>4}  {:<34} {:>9} {:>11} {:>11}",
             truncate(d, 24),
-            fmt(find("samples", "count").and_then(|a| a.value), 0),
+            fmt(find(figure::SAMPLES.name, "count").and_then(|a| a.value), 0),
             quality.join(", "),
-            fmt(find("ttft_ms", "median").and_then(|a| a.value), 1),
             fmt(
-                find("prefill_tokens_per_s", "median").and_then(|a| a.value),
+                find(figure::TTFT_MS.name, "median").and_then(|a| a.value),
                 1
             ),
             fmt(
-                find("decode_tokens_per_s", "median").and_then(|a| a.value),
+                find(figure::PREFILL_TOKENS_PER_S.name, "median").and_then(|a| a.value),
+                1
+            ),
+            fmt(
+                find(figure::DECODE_TOKENS_PER_S.name, "median").and_then(|a| a.value),
                 1
             ),
         );
     }
     let truncated: f64 = aggregates
         .iter()
-        .filter(|a| a.figure == "truncated")
+        .filter(|a| a.figure == figure::TRUNCATED.name)
         .filter_map(|a| a.value)
         .sum();
     if truncated > 0.0 {
@@ -245,7 +249,7 @@ fn print_resources(store: &Store, run_id: i64) -> Result<()> {
     let mut missing: Vec<(&str, Vec<&str>)> = Vec::new();
     for f in &figures {
         match (f.value, f.missing_reason.as_deref()) {
-            (Some(v), _) if f.figure.ends_with("_bytes") => {
+            (Some(v), _) if figure::lookup(&f.figure).is_some_and(|f| f.unit == Unit::Bytes) => {
                 println!("  {:<30} {:.1} MiB", f.figure, v / (1024.0 * 1024.0))
             }
             (Some(v), _) => println!("  {:<30} {v:.3}", f.figure),
