@@ -1,19 +1,19 @@
-//! The Apple probe (macOS, iOS, iPadOS): mach task info for memory, sysctl for the hardware,
+//! The Apple backend (macOS, iOS, iPadOS): mach task info for memory, sysctl for the hardware,
 //! Foundation for the thermal state, UIKit (iOS) or IOKit power sources (macOS) for the battery.
 //!
 //! Objective-C classes are looked up at run time rather than linked through generated bindings,
 //! which keeps this small and lets a missing framework become "unavailable" instead of a crash.
 
 use std::ffi::CStr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use objc2::msg_send;
 use objc2::rc::Retained;
 use objc2::runtime::{AnyClass, AnyObject};
 
+use super::unix::{self, CpuRate};
 use crate::identity::PlatformIdentity;
 use crate::reading::{BatteryState, Reading, SensorStatus, ThermalState};
-use crate::unix;
 
 // NSProcessInfo lives in Foundation, which a plain Rust binary does not otherwise load.
 #[link(name = "Foundation", kind = "framework")]
@@ -25,9 +25,14 @@ extern "C" {
     fn os_proc_available_memory() -> libc::size_t;
 }
 
+/// The probe reading this device.
+pub(crate) fn probe() -> AppleProbe {
+    AppleProbe::new()
+}
+
 pub(crate) struct AppleProbe {
     sys: Option<sysinfo::System>,
-    prev_process: Option<(Instant, Duration)>,
+    process_cpu: CpuRate,
     system_cpu_primed: bool,
     battery: Result<(), String>,
     thermal: Result<(), String>,
@@ -40,9 +45,7 @@ impl AppleProbe {
         let mut sensors = Vec::new();
         sensors.push(SensorStatus::from_result(
             "process_cpu",
-            &unix::process_cpu_time()
-                .map(|_| ())
-                .ok_or_else(|| "getrusage(RUSAGE_SELF) failed".to_string()),
+            &unix::process_cpu_status(),
         ));
         let sys_status: Result<(), String> = sys
             .as_ref()
@@ -86,12 +89,9 @@ impl AppleProbe {
             "temperature",
             "Apple platforms expose no temperature sensors to apps; see thermal_state",
         ));
-        for s in sensors.iter().filter(|s| !s.available) {
-            tracing::debug!(sensor = s.sensor, reason = ?s.reason, "telemetry sensor unavailable");
-        }
         AppleProbe {
             sys,
-            prev_process: None,
+            process_cpu: CpuRate::default(),
             system_cpu_primed: false,
             battery: battery.map(|_| ()),
             thermal,
@@ -105,16 +105,7 @@ impl AppleProbe {
 
     pub(crate) fn read(&mut self, r: &mut Reading) {
         let now = Instant::now();
-        let cpu = unix::process_cpu_time();
-        if let (Some((then, prev)), Some(cpu)) = (self.prev_process, cpu) {
-            let wall = now.duration_since(then).as_secs_f64();
-            if wall > 0.0 {
-                r.process_cpu_pct = cpu
-                    .checked_sub(prev)
-                    .map(|d| d.as_secs_f64() / wall * 100.0);
-            }
-        }
-        self.prev_process = cpu.map(|c| (now, c));
+        r.process_cpu_pct = self.process_cpu.next(now, unix::process_cpu_time());
 
         if let Ok(vm) = task_vm_info() {
             r.rss_bytes = Some(vm.resident_size);
