@@ -1,6 +1,7 @@
 //! Per-dataset aggregates, derived from the stored per-sample figures.
 
 use crate::records::{RunDatasetRow, SampleRow};
+use crate::stats::{mean, Stats};
 
 /// Per-sample efficiency figures that get mean, median and p95 per dataset (the registry's
 /// timing figures, `mobench_metrics::figure::TIMING`).
@@ -14,34 +15,6 @@ pub(crate) struct Computed {
     pub n: usize,
     pub missing_reason: Option<String>,
     pub grader: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Stats {
-    pub mean: f64,
-    pub median: f64,
-    pub p95: f64,
-}
-
-impl Stats {
-    pub fn of(values: &[f64]) -> Option<Stats> {
-        if values.is_empty() {
-            return None;
-        }
-        let mut v = values.to_vec();
-        v.sort_by(f64::total_cmp);
-        Some(Stats {
-            mean: v.iter().sum::<f64>() / v.len() as f64,
-            median: percentile(&v, 50.0),
-            p95: percentile(&v, 95.0),
-        })
-    }
-}
-
-/// Percentile of sorted values, NumPy's default linear interpolation (one implementation for
-/// the whole product: the telemetry crate's); NaN for no values.
-pub fn percentile(sorted: &[f64], p: f64) -> f64 {
-    mobench_telemetry::percentile(sorted, p).unwrap_or(f64::NAN)
 }
 
 pub(crate) fn compute(datasets: &[RunDatasetRow], samples: &[SampleRow]) -> Vec<Computed> {
@@ -75,8 +48,7 @@ pub(crate) fn compute(datasets: &[RunDatasetRow], samples: &[SampleRow]) -> Vec<
                 dataset_id: d.dataset_id,
                 figure: metric.clone(),
                 stat: "mean",
-                value: (!values.is_empty())
-                    .then(|| values.iter().sum::<f64>() / values.len() as f64),
+                value: (!values.is_empty()).then(|| mean(&values)),
                 n: values.len(),
                 missing_reason,
                 grader,
@@ -122,20 +94,4 @@ pub(crate) fn compute(datasets: &[RunDatasetRow], samples: &[SampleRow]) -> Vec<
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percentile_matches_numpy_linear() {
-        let v = [1.0, 2.0, 3.0, 4.0];
-        assert_eq!(percentile(&v, 50.0), 2.5);
-        assert!((percentile(&v, 95.0) - 3.85).abs() < 1e-12);
-        assert_eq!(percentile(&[7.0], 95.0), 7.0);
-        let s = Stats::of(&[3.0, 1.0, 2.0]).unwrap();
-        assert_eq!((s.mean, s.median), (2.0, 2.0));
-        assert!(Stats::of(&[]).is_none());
-    }
 }

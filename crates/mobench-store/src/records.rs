@@ -1,6 +1,5 @@
 //! Plain records going in and out of the database.
 
-use rusqlite::Row;
 use serde::{Deserialize, Serialize};
 
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -26,7 +25,7 @@ impl RunStatus {
         }
     }
 
-    fn parse(s: &str) -> RunStatus {
+    pub(crate) fn parse(s: &str) -> RunStatus {
         match s {
             "completed" => RunStatus::Completed,
             "interrupted" => RunStatus::Interrupted,
@@ -36,6 +35,68 @@ impl RunStatus {
         }
     }
 }
+
+/// What a run measures: a suite's tasks (scored samples) or llama-bench-style speed tests.
+/// Stored as its lowercase name.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunKind {
+    Suite,
+    Speed,
+}
+
+impl RunKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunKind::Suite => "suite",
+            RunKind::Speed => "speed",
+        }
+    }
+
+    /// The stored name; anything else is a suite run, the table's default.
+    pub(crate) fn parse(s: &str) -> RunKind {
+        match s {
+            "speed" => RunKind::Speed,
+            _ => RunKind::Suite,
+        }
+    }
+
+    /// The one kind all of `kinds` are (`None` for none): speed runs and suite runs measure
+    /// different things, so they are never compared or exported together.
+    pub fn common(kinds: impl IntoIterator<Item = RunKind>) -> Result<Option<RunKind>, MixedKinds> {
+        let mut kinds = kinds.into_iter();
+        let first = kinds.next();
+        match first {
+            Some(k) if kinds.any(|o| o != k) => Err(MixedKinds),
+            _ => Ok(first),
+        }
+    }
+}
+
+// Transitional, while callers move from the kind's text to the enum; removed with them.
+impl PartialEq<&str> for RunKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl From<&str> for RunKind {
+    fn from(s: &str) -> RunKind {
+        RunKind::parse(s)
+    }
+}
+
+impl std::fmt::Display for RunKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A set of runs holds both speed and suite runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("speed runs and suite runs measure different things")]
+pub struct MixedKinds;
 
 #[derive(Debug, Clone)]
 pub struct NewModel {
@@ -69,27 +130,6 @@ pub struct ModelRow {
 }
 
 impl ModelRow {
-    pub(crate) const COLUMNS: &'static str = "id, path, sha256, size_bytes, name, architecture, n_params, quantization, n_ctx_train, has_chat_template";
-
-    pub(crate) fn from_row(r: &Row) -> rusqlite::Result<ModelRow> {
-        Self::from_row_at(r, 0)
-    }
-
-    fn from_row_at(r: &Row, o: usize) -> rusqlite::Result<ModelRow> {
-        Ok(ModelRow {
-            id: r.get(o)?,
-            path: r.get(o + 1)?,
-            sha256: r.get(o + 2)?,
-            size_bytes: r.get::<_, i64>(o + 3)? as u64,
-            name: r.get(o + 4)?,
-            architecture: r.get(o + 5)?,
-            n_params: r.get::<_, i64>(o + 6)? as u64,
-            quantization: r.get(o + 7)?,
-            n_ctx_train: r.get(o + 8)?,
-            has_chat_template: r.get(o + 9)?,
-        })
-    }
-
     /// A short display name: general.name, else the file name.
     pub fn display_name(&self) -> String {
         self.name.clone().unwrap_or_else(|| {
@@ -112,7 +152,7 @@ pub struct NewDataset {
 
 #[derive(Debug, Clone)]
 pub struct NewRun {
-    pub kind: String,
+    pub kind: RunKind,
     pub model_id: i64,
     pub settings_json: String,
     pub app_version: String,
@@ -147,7 +187,7 @@ pub struct RunDatasetRow {
 #[derive(Debug, Clone, Serialize)]
 pub struct RunRow {
     pub id: i64,
-    pub kind: String,
+    pub kind: RunKind,
     pub status: RunStatus,
     pub failure: Option<String>,
     pub settings_json: String,
@@ -164,37 +204,11 @@ pub struct RunRow {
 impl RunRow {
     /// Whether `resume` can finish it: a suite run that stopped before its end.
     pub fn resumable(&self) -> bool {
-        self.kind == "suite"
+        self.kind == RunKind::Suite
             && matches!(
                 self.status,
                 RunStatus::Interrupted | RunStatus::Paused | RunStatus::Failed
             )
-    }
-
-    pub(crate) const SELECT: &'static str = "SELECT r.id, r.kind, r.status, r.failure, r.settings_json, r.app_version,
-            r.llama_version, r.device_json, r.started_at, r.finished_at,
-            (SELECT COUNT(*) FROM samples s WHERE s.run_id = r.id),
-            (SELECT COALESCE(SUM(json_array_length(rd.rows_json)), 0) FROM run_datasets rd WHERE rd.run_id = r.id),
-            m.id, m.path, m.sha256, m.size_bytes, m.name, m.architecture, m.n_params, m.quantization,
-            m.n_ctx_train, m.has_chat_template
-        FROM runs r JOIN models m ON m.id = r.model_id";
-
-    pub(crate) fn from_row(r: &Row) -> rusqlite::Result<RunRow> {
-        Ok(RunRow {
-            id: r.get(0)?,
-            kind: r.get(1)?,
-            status: RunStatus::parse(&r.get::<_, String>(2)?),
-            failure: r.get(3)?,
-            settings_json: r.get(4)?,
-            app_version: r.get(5)?,
-            llama_version: r.get(6)?,
-            device_json: r.get(7)?,
-            started_at: r.get(8)?,
-            finished_at: r.get(9)?,
-            samples_done: r.get::<_, i64>(10)? as usize,
-            samples_total: r.get::<_, i64>(11)? as usize,
-            model: ModelRow::from_row_at(r, 12)?,
-        })
     }
 }
 
@@ -279,9 +293,10 @@ pub struct ScoreRecord {
     pub grader: String,
 }
 
-#[derive(Debug, Clone)]
+/// One finished sample as it is stored: what went in, what came out, its figures and scores.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SampleRecord {
-    pub dataset_id: i64,
     pub row_index: usize,
     pub example_id: Option<String>,
     pub prompt: String,
@@ -297,8 +312,12 @@ pub struct SampleRecord {
     pub timings: SampleTimings,
     pub llama: Option<LlamaCounters>,
     pub scores: Vec<ScoreRecord>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub dataset_id: i64,
 }
 
+/// A stored sample read back, with its id and its dataset's name and task; its fields are the
+/// record's (`row.prompt` reads `row.sample.prompt`).
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct SampleRow {
@@ -306,86 +325,18 @@ pub struct SampleRow {
     pub id: i64,
     pub dataset: String,
     pub task: String,
-    pub row_index: usize,
-    pub example_id: Option<String>,
-    pub prompt: String,
-    pub reference: String,
-    pub prediction_raw: String,
-    pub prediction: String,
-    pub extra_json: Option<String>,
-    pub error: Option<String>,
-    pub truncated: bool,
-    pub stop_reason: String,
-    pub prompt_tokens: usize,
-    pub output_tokens: usize,
-    pub timings: SampleTimings,
-    pub llama: Option<LlamaCounters>,
-    pub scores: Vec<ScoreRecord>,
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
-    pub dataset_id: i64,
+    #[serde(flatten)]
+    pub sample: SampleRecord,
 }
 
-impl SampleRow {
-    pub(crate) const SELECT: &'static str = "SELECT s.id, d.name, d.task, s.row_index, s.example_id, s.prompt,
-            s.reference, s.prediction_raw, s.prediction, s.extra_json, s.error, s.truncated, s.stop_reason,
-            s.prompt_tokens, s.output_tokens, s.ttft_ms, s.prefill_ms, s.prefill_tokens_per_s,
-            s.decode_tokens_per_s, s.itl_p50_ms, s.itl_p95_ms, s.itl_max_ms, s.output_eval_ms, s.total_ms,
-            s.llama_t_p_eval_ms, s.llama_t_eval_ms, s.llama_n_p_eval, s.llama_n_eval, s.dataset_id,
-            s.decode_calls_ms
-        FROM samples s JOIN datasets d ON d.id = s.dataset_id
-        JOIN run_datasets rd ON rd.run_id = s.run_id AND rd.dataset_id = s.dataset_id";
-
-    pub(crate) fn from_row(r: &Row) -> rusqlite::Result<SampleRow> {
-        let llama = match (
-            r.get::<_, Option<f64>>(24)?,
-            r.get::<_, Option<f64>>(25)?,
-            r.get::<_, Option<i64>>(26)?,
-            r.get::<_, Option<i64>>(27)?,
-        ) {
-            (Some(t_p_eval_ms), Some(t_eval_ms), Some(n_p_eval), Some(n_eval)) => {
-                Some(LlamaCounters {
-                    t_p_eval_ms,
-                    t_eval_ms,
-                    n_p_eval,
-                    n_eval,
-                })
-            }
-            _ => None,
-        };
-        Ok(SampleRow {
-            id: r.get(0)?,
-            dataset: r.get(1)?,
-            task: r.get(2)?,
-            row_index: r.get::<_, i64>(3)? as usize,
-            example_id: r.get(4)?,
-            prompt: r.get(5)?,
-            reference: r.get(6)?,
-            prediction_raw: r.get(7)?,
-            prediction: r.get(8)?,
-            extra_json: r.get(9)?,
-            error: r.get(10)?,
-            truncated: r.get(11)?,
-            stop_reason: r.get(12)?,
-            prompt_tokens: r.get::<_, i64>(13)? as usize,
-            output_tokens: r.get::<_, i64>(14)? as usize,
-            timings: SampleTimings {
-                ttft_ms: r.get(15)?,
-                prefill_ms: r.get(16)?,
-                prefill_tokens_per_s: r.get(17)?,
-                decode_tokens_per_s: r.get(18)?,
-                itl_p50_ms: r.get(19)?,
-                itl_p95_ms: r.get(20)?,
-                itl_max_ms: r.get(21)?,
-                output_eval_ms: r.get(22)?,
-                total_ms: r.get(23)?,
-                decode_calls_ms: r.get(29)?,
-            },
-            llama,
-            scores: Vec::new(),
-            dataset_id: r.get(28)?,
-        })
+impl std::ops::Deref for SampleRow {
+    type Target = SampleRecord;
+    fn deref(&self) -> &SampleRecord {
+        &self.sample
     }
+}
 
+impl SampleRecord {
     /// The value of one timing figure by its column name (see [`crate::TIMING_FIGURES`]).
     pub fn figure(&self, name: &str) -> Option<f64> {
         let t = &self.timings;

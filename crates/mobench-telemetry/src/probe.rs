@@ -2,40 +2,57 @@
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use crate::linux::{LinuxPaths, LinuxProbe};
 use crate::phase::PhaseTracker;
-use crate::platform::linux::LinuxPaths;
-use crate::platform::Backend;
 use crate::reading::{Reading, SensorStatus};
+
+enum Platform {
+    Linux(Box<LinuxProbe>),
+    #[cfg(target_vendor = "apple")]
+    Apple(Box<crate::apple::AppleProbe>),
+    #[allow(dead_code)] // only constructed on platforms without a probe
+    Unsupported(Vec<SensorStatus>),
+}
 
 /// Reads one [`Reading`] at a time. It keeps the previous CPU counters (CPU percentages are
 /// differences between readings) and its file handles and buffers between calls, so it is made
 /// once per session and read at every interval.
 pub struct Probe {
-    backend: Backend,
+    platform: Platform,
     started: Instant,
 }
 
 impl Probe {
     /// The probe for the platform this was built for, reading the real system.
     pub fn new() -> Probe {
-        Probe::with(Backend::native())
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        let platform = Platform::Linux(Box::new(LinuxProbe::new(LinuxPaths::system())));
+        #[cfg(target_vendor = "apple")]
+        let platform = Platform::Apple(Box::new(crate::apple::AppleProbe::new()));
+        #[cfg(not(any(target_os = "linux", target_os = "android", target_vendor = "apple")))]
+        let platform = Platform::Unsupported(crate::fallback::sensors());
+        Probe {
+            platform,
+            started: Instant::now(),
+        }
     }
 
     /// A procfs/sysfs probe reading from `paths`, on any host; tests point it at fixtures.
     pub fn linux(paths: LinuxPaths) -> Probe {
-        Probe::with(Backend::linux(paths))
-    }
-
-    fn with(backend: Backend) -> Probe {
         Probe {
-            backend,
+            platform: Platform::Linux(Box::new(LinuxProbe::new(paths))),
             started: Instant::now(),
         }
     }
 
     /// What can be measured here, and for each thing that cannot, why.
     pub fn sensors(&self) -> Vec<SensorStatus> {
-        self.backend.sensors().to_vec()
+        match &self.platform {
+            Platform::Linux(p) => p.sensors().to_vec(),
+            #[cfg(target_vendor = "apple")]
+            Platform::Apple(p) => p.sensors().to_vec(),
+            Platform::Unsupported(s) => s.clone(),
+        }
     }
 
     pub fn read(&mut self, tracker: &PhaseTracker) -> Reading {
@@ -47,7 +64,12 @@ impl Probe {
             sample_index,
             ..Reading::default()
         };
-        self.backend.read(&mut r);
+        match &mut self.platform {
+            Platform::Linux(p) => p.read(&mut r),
+            #[cfg(target_vendor = "apple")]
+            Platform::Apple(p) => p.read(&mut r),
+            Platform::Unsupported(_) => {}
+        }
         r
     }
 }

@@ -7,12 +7,12 @@ use rusqlite::Connection;
 use crate::{Result, StoreError};
 
 const MIGRATIONS: &[&str] = &[
-    include_str!("../migrations/0001_init.sql"),
-    include_str!("../migrations/0002_speed.sql"),
-    include_str!("../migrations/0003_telemetry.sql"),
-    include_str!("../migrations/0004_library.sql"),
-    include_str!("../migrations/0005_pooled_means_index.sql"),
-    include_str!("../migrations/0006_paused_and_backend.sql"),
+    include_str!("../../migrations/0001_init.sql"),
+    include_str!("../../migrations/0002_speed.sql"),
+    include_str!("../../migrations/0003_telemetry.sql"),
+    include_str!("../../migrations/0004_library.sql"),
+    include_str!("../../migrations/0005_pooled_means_index.sql"),
+    include_str!("../../migrations/0006_paused_and_backend.sql"),
 ];
 
 pub(crate) fn apply(conn: &mut Connection, path: &Path) -> Result<()> {

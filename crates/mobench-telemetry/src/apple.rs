@@ -1,19 +1,19 @@
-//! The Apple backend (macOS, iOS, iPadOS): mach task info for memory, sysctl for the hardware,
+//! The Apple probe (macOS, iOS, iPadOS): mach task info for memory, sysctl for the hardware,
 //! Foundation for the thermal state, UIKit (iOS) or IOKit power sources (macOS) for the battery.
 //!
 //! Objective-C classes are looked up at run time rather than linked through generated bindings,
 //! which keeps this small and lets a missing framework become "unavailable" instead of a crash.
 
 use std::ffi::CStr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use objc2::msg_send;
 use objc2::rc::Retained;
 use objc2::runtime::{AnyClass, AnyObject};
 
-use super::unix::{self, CpuRate};
 use crate::identity::PlatformIdentity;
 use crate::reading::{BatteryState, Reading, SensorStatus, ThermalState};
+use crate::unix;
 
 // NSProcessInfo lives in Foundation, which a plain Rust binary does not otherwise load.
 #[link(name = "Foundation", kind = "framework")]
@@ -25,14 +25,9 @@ extern "C" {
     fn os_proc_available_memory() -> libc::size_t;
 }
 
-/// The probe reading this device.
-pub(crate) fn probe() -> AppleProbe {
-    AppleProbe::new()
-}
-
 pub(crate) struct AppleProbe {
     sys: Option<sysinfo::System>,
-    process_cpu: CpuRate,
+    prev_process: Option<(Instant, Duration)>,
     system_cpu_primed: bool,
     battery: Result<(), String>,
     thermal: Result<(), String>,
@@ -45,7 +40,9 @@ impl AppleProbe {
         let mut sensors = Vec::new();
         sensors.push(SensorStatus::from_result(
             "process_cpu",
-            &unix::process_cpu_status(),
+            &unix::process_cpu_time()
+                .map(|_| ())
+                .ok_or_else(|| "getrusage(RUSAGE_SELF) failed".to_string()),
         ));
         let sys_status: Result<(), String> = sys
             .as_ref()
@@ -89,9 +86,12 @@ impl AppleProbe {
             "temperature",
             "Apple platforms expose no temperature sensors to apps; see thermal_state",
         ));
+        for s in sensors.iter().filter(|s| !s.available) {
+            tracing::debug!(sensor = s.sensor, reason = ?s.reason, "telemetry sensor unavailable");
+        }
         AppleProbe {
             sys,
-            process_cpu: CpuRate::default(),
+            prev_process: None,
             system_cpu_primed: false,
             battery: battery.map(|_| ()),
             thermal,
@@ -105,7 +105,16 @@ impl AppleProbe {
 
     pub(crate) fn read(&mut self, r: &mut Reading) {
         let now = Instant::now();
-        r.process_cpu_pct = self.process_cpu.next(now, unix::process_cpu_time());
+        let cpu = unix::process_cpu_time();
+        if let (Some((then, prev)), Some(cpu)) = (self.prev_process, cpu) {
+            let wall = now.duration_since(then).as_secs_f64();
+            if wall > 0.0 {
+                r.process_cpu_pct = cpu
+                    .checked_sub(prev)
+                    .map(|d| d.as_secs_f64() / wall * 100.0);
+            }
+        }
+        self.prev_process = cpu.map(|c| (now, c));
 
         if let Ok(vm) = task_vm_info() {
             r.rss_bytes = Some(vm.resident_size);

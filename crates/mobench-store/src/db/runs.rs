@@ -1,0 +1,316 @@
+//! Models, datasets, runs, their plans and their model loads.
+
+use rusqlite::types::Value;
+use rusqlite::{params, OptionalExtension, Row};
+
+use super::{insert_sql, insert_values, int, now, select_list, stored, unsigned, Store, Stored};
+use crate::records::{
+    LoadRow, ModelRow, NewDataset, NewLoad, NewModel, NewRun, PlannedDataset, RunDatasetRow,
+    RunKind, RunRow, RunStatus,
+};
+use crate::{Result, StoreError};
+
+/// The columns of a model row, read back by name (with a prefix where a join renames them).
+const MODEL_COLUMNS: &[&str] = &[
+    "id",
+    "path",
+    "sha256",
+    "size_bytes",
+    "name",
+    "architecture",
+    "n_params",
+    "quantization",
+    "n_ctx_train",
+    "has_chat_template",
+];
+
+/// The model columns of a SELECT, `m.id AS m_id, ...` under `alias` and `prefix`.
+fn model_select(alias: &str, prefix: &str) -> String {
+    MODEL_COLUMNS
+        .iter()
+        .map(|c| format!("{alias}.{c} AS {prefix}{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn model_from_row(r: &Row, prefix: &str) -> rusqlite::Result<ModelRow> {
+    let get = |c: &str| format!("{prefix}{c}");
+    Ok(ModelRow {
+        id: r.get(get("id").as_str())?,
+        path: r.get(get("path").as_str())?,
+        sha256: r.get(get("sha256").as_str())?,
+        size_bytes: unsigned(r.get(get("size_bytes").as_str())?),
+        name: r.get(get("name").as_str())?,
+        architecture: r.get(get("architecture").as_str())?,
+        n_params: unsigned(r.get(get("n_params").as_str())?),
+        quantization: r.get(get("quantization").as_str())?,
+        n_ctx_train: r.get(get("n_ctx_train").as_str())?,
+        has_chat_template: r.get(get("has_chat_template").as_str())?,
+    })
+}
+
+/// A run row with its progress and its model, every column named.
+fn run_select() -> String {
+    format!(
+        "SELECT r.id AS id, r.kind AS kind, r.status AS status, r.failure AS failure,
+            r.settings_json AS settings_json, r.app_version AS app_version,
+            r.llama_version AS llama_version, r.device_json AS device_json,
+            r.started_at AS started_at, r.finished_at AS finished_at,
+            (SELECT COUNT(*) FROM samples s WHERE s.run_id = r.id) AS samples_done,
+            (SELECT COALESCE(SUM(json_array_length(rd.rows_json)), 0) FROM run_datasets rd
+             WHERE rd.run_id = r.id) AS samples_total,
+            {}
+         FROM runs r JOIN models m ON m.id = r.model_id",
+        model_select("m", "m_")
+    )
+}
+
+fn run_from_row(r: &Row) -> rusqlite::Result<RunRow> {
+    Ok(RunRow {
+        id: r.get("id")?,
+        kind: RunKind::parse(&r.get::<_, String>("kind")?),
+        status: RunStatus::parse(&r.get::<_, String>("status")?),
+        failure: r.get("failure")?,
+        settings_json: r.get("settings_json")?,
+        app_version: r.get("app_version")?,
+        llama_version: r.get("llama_version")?,
+        device_json: r.get("device_json")?,
+        started_at: r.get("started_at")?,
+        finished_at: r.get("finished_at")?,
+        samples_done: unsigned(r.get("samples_done")?) as usize,
+        samples_total: unsigned(r.get("samples_total")?) as usize,
+        model: model_from_row(r, "m_")?,
+    })
+}
+
+/// The stored columns of a model load.
+const LOAD_COLUMNS: &[Stored<NewLoad>] = &[
+    stored("cold", |l| l.cold.into()),
+    stored("model_load_ms", |l| l.model_load_ms.into()),
+    stored("context_ms", |l| l.context_ms.into()),
+    stored("n_ctx", |l| l.n_ctx.into()),
+    stored("backend", |l| l.backend.clone().into()),
+    stored("gpu_layers_offloaded", |l| l.gpu_layers_offloaded.into()),
+    stored("layers_total", |l| l.layers_total.into()),
+];
+
+impl Store {
+    pub fn upsert_model(&self, m: &NewModel) -> Result<i64> {
+        self.conn.execute(
+            "INSERT INTO models (path, sha256, size_bytes, name, architecture, n_params, quantization,
+                                 n_ctx_train, has_chat_template, added_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             ON CONFLICT (path, sha256) DO UPDATE SET name = ?4, architecture = ?5, n_params = ?6,
+                 quantization = ?7, n_ctx_train = ?8, has_chat_template = ?9",
+            params![
+                m.path,
+                m.sha256,
+                int(m.size_bytes),
+                m.name,
+                m.architecture,
+                int(m.n_params),
+                m.quantization,
+                m.n_ctx_train,
+                m.has_chat_template,
+                now()
+            ],
+        )?;
+        Ok(self.conn.query_row(
+            "SELECT id FROM models WHERE path = ?1 AND sha256 = ?2",
+            params![m.path, m.sha256],
+            |r| r.get(0),
+        )?)
+    }
+
+    pub fn model(&self, id: i64) -> Result<ModelRow> {
+        Ok(self.conn.query_row(
+            &format!(
+                "SELECT {} FROM models m WHERE m.id = ?1",
+                model_select("m", "")
+            ),
+            [id],
+            |r| model_from_row(r, ""),
+        )?)
+    }
+
+    pub fn upsert_dataset(&self, d: &NewDataset) -> Result<i64> {
+        self.conn.execute(
+            "INSERT INTO datasets (name, task, suite, sha256, rows) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (name, sha256) DO NOTHING",
+            params![d.name, d.task, d.suite, d.sha256, d.rows as i64],
+        )?;
+        Ok(self.conn.query_row(
+            "SELECT id FROM datasets WHERE name = ?1 AND sha256 = ?2",
+            params![d.name, d.sha256],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Creates a run and its dataset plan in one transaction.
+    pub fn create_run(&mut self, run: &NewRun, plan: &[PlannedDataset]) -> Result<i64> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO runs (kind, model_id, status, settings_json, app_version, llama_version,
+                               device_json, started_at, pid)
+             VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                run.kind.as_str(),
+                run.model_id,
+                run.settings_json,
+                run.app_version,
+                run.llama_version,
+                run.device_json,
+                now(),
+                std::process::id()
+            ],
+        )?;
+        let run_id = tx.last_insert_rowid();
+        for (pos, p) in plan.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO run_datasets (run_id, dataset_id, position, task_version, rows_json, metrics_json)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    run_id,
+                    p.dataset_id,
+                    pos as i64,
+                    p.task_version,
+                    serde_json::to_string(&p.rows).unwrap_or_default(),
+                    serde_json::to_string(&p.metrics).unwrap_or_default(),
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(run_id)
+    }
+
+    pub fn set_status(&self, run_id: i64, status: RunStatus, failure: Option<&str>) -> Result<()> {
+        let finished = (status != RunStatus::Running).then(now);
+        let n = self.conn.execute(
+            "UPDATE runs SET status = ?2, failure = ?3, finished_at = ?4 WHERE id = ?1",
+            params![run_id, status.as_str(), failure, finished],
+        )?;
+        found(n, run_id)
+    }
+
+    pub fn record_load(&self, run_id: i64, load: &NewLoad) -> Result<()> {
+        self.conn.execute(
+            &insert_sql("run_loads", &["run_id", "at"], LOAD_COLUMNS),
+            insert_values([Value::from(run_id), now().into()], LOAD_COLUMNS, load),
+        )?;
+        Ok(())
+    }
+
+    pub fn loads(&self, run_id: i64) -> Result<Vec<LoadRow>> {
+        let mut st = self.conn.prepare(&format!(
+            "SELECT l.at AS at, {} FROM run_loads l WHERE l.run_id = ?1 ORDER BY l.id",
+            select_list("l", LOAD_COLUMNS)
+        ))?;
+        let rows = st
+            .query_map([run_id], |r| {
+                Ok(LoadRow {
+                    cold: r.get("cold")?,
+                    model_load_ms: r.get("model_load_ms")?,
+                    context_ms: r.get("context_ms")?,
+                    n_ctx: r.get("n_ctx")?,
+                    at: r.get("at")?,
+                    backend: r.get("backend")?,
+                    gpu_layers_offloaded: r.get("gpu_layers_offloaded")?,
+                    layers_total: r.get("layers_total")?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    pub fn run(&self, run_id: i64) -> Result<RunRow> {
+        self.conn
+            .query_row(
+                &format!("{} WHERE r.id = ?1", run_select()),
+                [run_id],
+                run_from_row,
+            )
+            .optional()?
+            .ok_or(StoreError::NoSuchRun(run_id))
+    }
+
+    pub fn runs(&self) -> Result<Vec<RunRow>> {
+        let mut st = self
+            .conn
+            .prepare(&format!("{} ORDER BY r.id", run_select()))?;
+        let rows = st
+            .query_map([], run_from_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    pub fn run_datasets(&self, run_id: i64) -> Result<Vec<RunDatasetRow>> {
+        let mut st = self.conn.prepare(
+            "SELECT d.id AS id, d.name AS name, d.task AS task, d.suite AS suite,
+                    d.sha256 AS sha256, d.rows AS dataset_rows, rd.task_version AS task_version,
+                    rd.rows_json AS rows_json, rd.metrics_json AS metrics_json
+             FROM run_datasets rd JOIN datasets d ON d.id = rd.dataset_id
+             WHERE rd.run_id = ?1 ORDER BY rd.position",
+        )?;
+        let mut rows = st.query([run_id])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(RunDatasetRow {
+                dataset_id: r.get("id")?,
+                name: r.get("name")?,
+                task: r.get("task")?,
+                suite: r.get("suite")?,
+                sha256: r.get("sha256")?,
+                dataset_rows: unsigned(r.get("dataset_rows")?) as usize,
+                task_version: r.get("task_version")?,
+                rows: json(r, "rows_json", "run_datasets.rows_json")?,
+                metrics: json(r, "metrics_json", "run_datasets.metrics_json")?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Takes over a run for resuming: this process becomes its owner and it is `running` again.
+    pub fn claim_run(&self, run_id: i64) -> Result<()> {
+        let n = self.conn.execute(
+            "UPDATE runs SET status = 'running', failure = NULL, finished_at = NULL, pid = ?2 WHERE id = ?1",
+            params![run_id, std::process::id()],
+        )?;
+        found(n, run_id)
+    }
+
+    /// Runs marked `running` with the process id that owns them.
+    pub fn running_runs(&self) -> Result<Vec<(i64, Option<u32>)>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT id, pid FROM runs WHERE status = 'running'")?;
+        let rows = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    pub fn delete_run(&self, run_id: i64) -> Result<()> {
+        let n = self
+            .conn
+            .execute("DELETE FROM runs WHERE id = ?1", [run_id])?;
+        found(n, run_id)
+    }
+}
+
+/// An update that touched no row names a run that is not there.
+fn found(updated: usize, run_id: i64) -> Result<()> {
+    if updated == 0 {
+        return Err(StoreError::NoSuchRun(run_id));
+    }
+    Ok(())
+}
+
+/// A JSON column read back; `what` names it in the error.
+pub(crate) fn json<T: serde::de::DeserializeOwned>(
+    r: &Row,
+    column: &str,
+    what: &'static str,
+) -> Result<T> {
+    serde_json::from_str(&r.get::<_, String>(column)?)
+        .map_err(|source| StoreError::Json { what, source })
+}
