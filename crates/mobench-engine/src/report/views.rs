@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use mobench_metrics::figure::{self, Figure};
 use mobench_metrics::Metric;
 use mobench_store::{ModelRow, RunRow, RunStatus, Store};
 use serde::Serialize;
@@ -40,7 +41,7 @@ pub struct RunSummary {
 }
 
 /// The figures of a suite run's headline besides its quality metrics.
-const HEADLINE_TIMINGS: &[&str] = &["ttft_ms", "decode_tokens_per_s"];
+const HEADLINE_TIMINGS: &[&str] = &[figure::TTFT_MS.name, figure::DECODE_TOKENS_PER_S.name];
 
 fn summary(run: RunRow, headline: Vec<HeadlineFigure>) -> RunSummary {
     RunSummary {
@@ -135,12 +136,12 @@ pub struct Comparison {
     pub rows: Vec<CompareRow>,
 }
 
-/// Efficiency figures compared besides the quality metrics, with whether higher is better.
-const COMPARED_TIMINGS: &[(&str, &str, bool)] = &[
-    ("ttft_ms", "median", false),
-    ("prefill_tokens_per_s", "median", true),
-    ("decode_tokens_per_s", "median", true),
-    ("total_ms", "mean", false),
+/// Efficiency figures compared besides the quality metrics, with the statistic compared.
+const COMPARED_TIMINGS: &[(Figure, &str)] = &[
+    (figure::TTFT_MS, "median"),
+    (figure::PREFILL_TOKENS_PER_S, "median"),
+    (figure::DECODE_TOKENS_PER_S, "median"),
+    (figure::TOTAL_MS, "mean"),
 ];
 
 /// Compares runs of one kind figure by figure against `baseline` (one of them).
@@ -179,7 +180,7 @@ pub fn compare(store: &Store, run_ids: &[i64], baseline: i64) -> Result<Comparis
                     format!("{} t/s", r.result.test.name()),
                     "mean".to_string(),
                 );
-                push_key(&mut keys, &key, true);
+                push_key(&mut keys, &key, figure::SPEED_TEST.higher_is_better());
                 of_run.insert(key, r.result.avg_ts());
             }
         } else {
@@ -194,14 +195,14 @@ pub fn compare(store: &Store, run_ids: &[i64], baseline: i64) -> Result<Comparis
                 }
             }
             for a in &aggregates {
-                if let Some(&(_, _, higher)) = COMPARED_TIMINGS
+                if let Some((compared, _)) = COMPARED_TIMINGS
                     .iter()
-                    .find(|(f, s, _)| *f == a.figure && *s == a.stat)
+                    .find(|(f, s)| f.name == a.figure && *s == a.stat)
                 {
                     push_key(
                         &mut keys,
                         &(a.dataset.clone(), a.figure.clone(), a.stat.clone()),
-                        higher,
+                        compared.higher_is_better(),
                     );
                 }
                 if let Some(v) = a.value {
