@@ -1,4 +1,4 @@
-//! What device a run ran on, taken once per run.
+//! What device a run ran on: the identity, and the parts every platform backend supplies.
 
 use serde::{Deserialize, Serialize};
 
@@ -66,89 +66,81 @@ pub(crate) struct PlatformIdentity {
     pub(crate) metal: Result<bool, String>,
 }
 
-pub fn device_identity() -> DeviceIdentity {
-    let platform = platform_identity();
-    let mut f = Fields {
-        missing: Vec::new(),
-    };
-    let sys = sysinfo::System::new().ok().map(|mut sys| {
-        sys.refresh_memory();
-        sys.refresh_cpu_list(sysinfo::CpuRefreshKind::nothing());
-        sys
-    });
-    let os_version = f.take(
-        "os_version",
-        sysinfo::System::os_version().map_err(|e| e.to_string()),
-    );
-    let kernel_version = f.take(
-        "kernel_version",
-        sysinfo::System::kernel_version().map_err(|e| e.to_string()),
-    );
-    let cpu_brand = f.take(
-        "cpu_brand",
-        sys.as_ref()
-            .and_then(|s| s.cpus().first().map(|c| c.brand().trim().to_string()))
-            .filter(|b| !b.is_empty())
-            .ok_or_else(|| "the OS does not report a CPU brand string".to_string()),
-    );
-    let physical_cores = f.take(
-        "physical_cores",
-        sysinfo::System::physical_core_count().map_err(|e| e.to_string()),
-    );
-    let total_memory_bytes = f.take(
-        "total_memory_bytes",
-        sys.as_ref()
-            .map(|s| s.total_memory())
-            .filter(|&m| m > 0)
-            .ok_or_else(|| "the OS does not report total memory".to_string()),
-    );
-    DeviceIdentity {
-        os: platform.os,
-        os_version,
-        kernel_version,
-        arch: std::env::consts::ARCH.to_string(),
-        device_model: f.take("device_model", platform.device_model),
-        device_name: f.take("device_name", platform.device_name),
-        cpu_brand,
-        physical_cores,
-        logical_cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        performance_cores: f.take("performance_cores", platform.performance_cores),
-        efficiency_cores: f.take("efficiency_cores", platform.efficiency_cores),
-        total_memory_bytes,
-        gpu: f.take("gpu", platform.gpu),
-        metal: f.take("metal", platform.metal),
-        unavailable: f.missing,
+impl PlatformIdentity {
+    /// Off Apple platforms: the OS name from `sysinfo`, no marketing name and no core split,
+    /// and no Metal.
+    #[cfg(not(target_vendor = "apple"))]
+    pub(crate) fn not_apple(
+        device_model: Result<String, String>,
+        gpu: Result<String, String>,
+    ) -> PlatformIdentity {
+        let split =
+            "the performance/efficiency core split is only read on Apple devices".to_string();
+        PlatformIdentity {
+            os: sysinfo::System::name().unwrap_or_else(|_| std::env::consts::OS.to_string()),
+            device_model,
+            device_name: Err("marketing names are only known for Apple devices".to_string()),
+            performance_cores: Err(split.clone()),
+            efficiency_cores: Err(split),
+            gpu,
+            metal: Ok(false),
+        }
     }
 }
 
-#[cfg(target_vendor = "apple")]
-fn platform_identity() -> PlatformIdentity {
-    crate::apple::identity()
-}
-
-#[cfg(not(target_vendor = "apple"))]
-fn platform_identity() -> PlatformIdentity {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    let (device_model, gpu) = {
-        let paths = crate::linux::LinuxPaths::system();
-        (
-            crate::linux::device_model(&paths),
-            crate::linux::gpus(&paths),
-        )
-    };
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    let (device_model, gpu) = (
-        Err("not supported on this platform".to_string()),
-        Err("not supported on this platform".to_string()),
-    );
-    let split = "the performance/efficiency core split is only read on Apple devices".to_string();
-    PlatformIdentity {
-        os: sysinfo::System::name().unwrap_or_else(|_| std::env::consts::OS.to_string()),
-        device_model,
-        device_name: Err("marketing names are only known for Apple devices".to_string()),
-        performance_cores: Err(split.clone()),
-        efficiency_cores: Err(split),
-        gpu,
-        metal: Ok(false),
+impl DeviceIdentity {
+    /// The identity from the platform's parts and what `sysinfo` says on every platform.
+    pub(crate) fn assemble(platform: PlatformIdentity) -> DeviceIdentity {
+        let mut f = Fields {
+            missing: Vec::new(),
+        };
+        let sys = sysinfo::System::new().ok().map(|mut sys| {
+            sys.refresh_memory();
+            sys.refresh_cpu_list(sysinfo::CpuRefreshKind::nothing());
+            sys
+        });
+        let os_version = f.take(
+            "os_version",
+            sysinfo::System::os_version().map_err(|e| e.to_string()),
+        );
+        let kernel_version = f.take(
+            "kernel_version",
+            sysinfo::System::kernel_version().map_err(|e| e.to_string()),
+        );
+        let cpu_brand = f.take(
+            "cpu_brand",
+            sys.as_ref()
+                .and_then(|s| s.cpus().first().map(|c| c.brand().trim().to_string()))
+                .filter(|b| !b.is_empty())
+                .ok_or_else(|| "the OS does not report a CPU brand string".to_string()),
+        );
+        let physical_cores = f.take(
+            "physical_cores",
+            sysinfo::System::physical_core_count().map_err(|e| e.to_string()),
+        );
+        let total_memory_bytes = f.take(
+            "total_memory_bytes",
+            sys.as_ref()
+                .map(|s| s.total_memory())
+                .filter(|&m| m > 0)
+                .ok_or_else(|| "the OS does not report total memory".to_string()),
+        );
+        DeviceIdentity {
+            os: platform.os,
+            os_version,
+            kernel_version,
+            arch: std::env::consts::ARCH.to_string(),
+            device_model: f.take("device_model", platform.device_model),
+            device_name: f.take("device_name", platform.device_name),
+            cpu_brand,
+            physical_cores,
+            logical_cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            performance_cores: f.take("performance_cores", platform.performance_cores),
+            efficiency_cores: f.take("efficiency_cores", platform.efficiency_cores),
+            total_memory_bytes,
+            gpu: f.take("gpu", platform.gpu),
+            metal: f.take("metal", platform.metal),
+            unavailable: f.missing,
+        }
     }
 }

@@ -10,29 +10,26 @@
 //! ([`SensorStatus`], [`MissingField`], [`ResourceSummary::unavailable`]), never as zero: a zero
 //! would be averaged into comparisons between devices as if it had been measured.
 //!
-//! Platform code lives in `linux` (procfs and sysfs, also used on Android), `apple` (mach, sysctl,
-//! Foundation, UIKit and IOKit) and a fallback for everything else. The procfs/sysfs parsers in
-//! [`parse`] are pure and compiled everywhere, so their tests run on any host.
+//! Platform code lives in `platform/`: [`linux`] (procfs and sysfs, also used on Android),
+//! `apple` (mach, sysctl, Foundation, UIKit and IOKit) and `fallback` for everything else, each
+//! with a probe and an identity, picked in one place. The procfs/sysfs parsers in [`parse`] are
+//! pure (text in, values out) and compiled everywhere, so their tests run on any host.
 
 mod apple_models;
-mod fallback;
 mod identity;
-pub mod linux;
 pub mod parse;
 mod phase;
+mod platform;
 mod probe;
 mod reading;
 mod sampler;
 mod summary;
-mod unix;
-
-#[cfg(target_vendor = "apple")]
-mod apple;
 
 pub use apple_models::apple_marketing_name;
-pub use identity::{device_identity, DeviceIdentity, MissingField};
-pub use linux::LinuxPaths;
+pub use identity::{DeviceIdentity, MissingField};
 pub use phase::{Phase, PhaseTracker};
+pub use platform::device_identity;
+pub use platform::linux::{self, LinuxPaths};
 pub use probe::Probe;
 pub use reading::{BatteryState, Reading, SensorStatus, ThermalState};
 pub use sampler::{Sampler, SamplerConfig, SamplerReport};

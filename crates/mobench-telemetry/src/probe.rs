@@ -2,57 +2,40 @@
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use crate::linux::{LinuxPaths, LinuxProbe};
 use crate::phase::PhaseTracker;
+use crate::platform::linux::LinuxPaths;
+use crate::platform::Backend;
 use crate::reading::{Reading, SensorStatus};
-
-enum Platform {
-    Linux(Box<LinuxProbe>),
-    #[cfg(target_vendor = "apple")]
-    Apple(Box<crate::apple::AppleProbe>),
-    #[allow(dead_code)] // only constructed on platforms without a probe
-    Unsupported(Vec<SensorStatus>),
-}
 
 /// Reads one [`Reading`] at a time. It keeps the previous CPU counters (CPU percentages are
 /// differences between readings) and its file handles and buffers between calls, so it is made
 /// once per session and read at every interval.
 pub struct Probe {
-    platform: Platform,
+    backend: Backend,
     started: Instant,
 }
 
 impl Probe {
     /// The probe for the platform this was built for, reading the real system.
     pub fn new() -> Probe {
-        #[cfg(any(target_os = "linux", target_os = "android"))]
-        let platform = Platform::Linux(Box::new(LinuxProbe::new(LinuxPaths::system())));
-        #[cfg(target_vendor = "apple")]
-        let platform = Platform::Apple(Box::new(crate::apple::AppleProbe::new()));
-        #[cfg(not(any(target_os = "linux", target_os = "android", target_vendor = "apple")))]
-        let platform = Platform::Unsupported(crate::fallback::sensors());
-        Probe {
-            platform,
-            started: Instant::now(),
-        }
+        Probe::with(Backend::native())
     }
 
     /// A procfs/sysfs probe reading from `paths`, on any host; tests point it at fixtures.
     pub fn linux(paths: LinuxPaths) -> Probe {
+        Probe::with(Backend::linux(paths))
+    }
+
+    fn with(backend: Backend) -> Probe {
         Probe {
-            platform: Platform::Linux(Box::new(LinuxProbe::new(paths))),
+            backend,
             started: Instant::now(),
         }
     }
 
     /// What can be measured here, and for each thing that cannot, why.
     pub fn sensors(&self) -> Vec<SensorStatus> {
-        match &self.platform {
-            Platform::Linux(p) => p.sensors().to_vec(),
-            #[cfg(target_vendor = "apple")]
-            Platform::Apple(p) => p.sensors().to_vec(),
-            Platform::Unsupported(s) => s.clone(),
-        }
+        self.backend.sensors().to_vec()
     }
 
     pub fn read(&mut self, tracker: &PhaseTracker) -> Reading {
@@ -64,12 +47,7 @@ impl Probe {
             sample_index,
             ..Reading::default()
         };
-        match &mut self.platform {
-            Platform::Linux(p) => p.read(&mut r),
-            #[cfg(target_vendor = "apple")]
-            Platform::Apple(p) => p.read(&mut r),
-            Platform::Unsupported(_) => {}
-        }
+        self.backend.read(&mut r);
         r
     }
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::phase::Phase;
 
 /// Thermal pressure in Apple's four levels; Linux thermal zones are mapped onto the same scale
-/// so that devices can be compared (see [`crate::parse::thermal_state`]).
+/// so that devices can be compared (see `parse::thermal_state`).
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

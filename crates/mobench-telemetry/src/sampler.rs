@@ -6,11 +6,11 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::fallback;
 use crate::phase::PhaseTracker;
+use crate::platform::fallback;
+use crate::platform::unix;
 use crate::probe::Probe;
 use crate::reading::{Reading, SensorStatus};
-use crate::unix;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SamplerConfig {

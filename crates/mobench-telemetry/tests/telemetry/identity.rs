@@ -72,34 +72,3 @@ fn identity_of_this_device_explains_every_missing_field() {
     let back: DeviceIdentity = serde_json::from_str(&json).unwrap();
     assert_eq!(back, id);
 }
-
-#[test]
-fn linux_device_model_and_gpus_from_fixture_roots() {
-    use mobench_telemetry::{linux, LinuxPaths};
-    let laptop = LinuxPaths::under(&crate::fixture("roots/laptop"));
-    assert_eq!(
-        linux::device_model(&laptop).unwrap(),
-        "LENOVO ThinkPad X1 Carbon Gen 9 (20XWCTO1WW)"
-    );
-    // card1-eDP-1 is a connector, not a GPU.
-    assert_eq!(linux::gpus(&laptop).unwrap(), "Intel GPU (PCI 8086:9a49)");
-
-    // NVIDIA's driver names the model, so its DRM card is not listed twice.
-    let workstation = LinuxPaths::under(&crate::fixture("roots/workstation"));
-    assert_eq!(
-        linux::gpus(&workstation).unwrap(),
-        "NVIDIA GeForce RTX 4090, Intel GPU (PCI 8086:a780)"
-    );
-    let reason = linux::device_model(&workstation).unwrap_err();
-    assert!(reason.contains("no DMI information"), "{reason}");
-
-    let empty = tempfile::tempdir().unwrap();
-    let mut bare = LinuxPaths::under(empty.path());
-    assert!(linux::gpus(&bare).unwrap_err().contains("no GPU"));
-    // ARM boards without DMI name themselves in the device tree.
-    bare.device_tree_model = crate::fixture("device-tree/model");
-    assert_eq!(
-        linux::device_model(&bare).unwrap(),
-        "Raspberry Pi 5 Model B Rev 1.0"
-    );
-}

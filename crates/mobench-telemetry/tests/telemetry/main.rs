@@ -1,6 +1,7 @@
 //! Integration tests for mobench-telemetry: one test binary, one module per area.
 
 mod identity;
+mod linux;
 mod parse;
 mod probe;
 mod sampler;
