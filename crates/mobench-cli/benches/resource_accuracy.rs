@@ -5,10 +5,10 @@
 //!
 //! cargo bench -p mobench-cli --bench resource_accuracy [-- --limit N --max-tokens N]
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+#[path = "../tests/cli/support/process.rs"]
+mod process;
 
-use common::{wait_for_rusage, write_model, Env};
+use process::Env;
 
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
@@ -21,23 +21,14 @@ fn main() {
     let limit = arg("--limit").unwrap_or_else(|| "5".into());
     let max_tokens = arg("--max-tokens").unwrap_or_else(|| "32".into());
     let env = Env::new();
-    let model = env.path().join("bench-100m.gguf");
-    write_model(&mobench_gen::ModelSpec::bench_100m(), &model);
-    let child = env.spawn(&[
-        "run",
-        "--model",
-        model.to_str().unwrap(),
+    let (run_id, usage) = env.run_100m_model(&[
         "--datasets",
         "starter_qa",
         "--limit",
         &limit,
         "--max-tokens",
         &max_tokens,
-        "--json",
     ]);
-    let (out, usage) = wait_for_rusage(child);
-    out.assert_success();
-    let run_id = out.json()["run_id"].as_i64().unwrap();
     let show = env.show(run_id);
     let figure = |name: &str| {
         show["resources"]

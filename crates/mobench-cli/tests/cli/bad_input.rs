@@ -1,11 +1,9 @@
 //! Bad input ends in one clear line that names the file (and line), a non-zero exit, no panic,
 //! and a database left as it was (a run that had started is marked failed with the reason).
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{fixture, integrity_check, run_id, shared_datasets, table_counts, Env, Out};
+use crate::support::{fixture, integrity_check, run_id, shared_datasets, table_counts, Env, Out};
 use serde_json::Value;
 
 /// What the database looked like before the bad command.

@@ -2,13 +2,13 @@
 //! (SIGKILL) leaves an intact database whose stale run is recognised, and `resume` finishes
 //! either without redoing the samples already stored.
 
-mod common;
-
 use std::os::unix::process::ExitStatusExt;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
-use common::{count, integrity_check, open_read_only, run_id, table_counts, wait_out, Env};
+use crate::support::{
+    count, integrity_check, open_read_only, run_id, table_counts, wait_out, Env, COMMAND_TIMEOUT,
+};
 use rusqlite::{Connection, OpenFlags};
 
 /// Long enough per sample that the run is still going when the test reacts to its progress.
@@ -125,7 +125,7 @@ fn ctrl_c_interrupts_a_run_and_resume_finishes_it() {
     // SAFETY: kill(2) with our own child's pid and a valid signal number has no memory effects.
     let sent = unsafe { libc::kill(pid, libc::SIGINT) };
     assert_eq!(sent, 0, "kill: {}", std::io::Error::last_os_error());
-    let out = wait_out(child, common::COMMAND_TIMEOUT);
+    let out = wait_out(child, COMMAND_TIMEOUT);
     out.assert_no_panic();
     assert_eq!(out.code(), Some(130), "Ctrl-C exits with 130:\n{out}");
     let result = out.json();

@@ -2,13 +2,11 @@
 //! prompt formatting, every real MobileAIBench dataset file, sample selection, truncation,
 //! the stored results as `runs`, `show` and `export` present them, and `inspect`.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{
-    count, fixture, integrity_check, read_csv, run_id, sha256_hex, shared_datasets, write_model,
-    Env,
+use crate::support::{
+    count, fixture, integrity_check, number, numbers, run_id, sha256_hex, shared_datasets,
+    write_model, Csv, Env,
 };
 use serde_json::Value;
 
@@ -72,12 +70,8 @@ fn figure<'a>(show: &'a Value, dataset: &str, figure: &str) -> &'a Value {
     v
 }
 
-fn num(v: &Value) -> f64 {
-    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
-}
-
 /// Text cells a spreadsheet would evaluate as formulas must have been neutralized.
-fn assert_no_formula_cells(csv: &common::Csv, columns: &[&str]) {
+fn assert_no_formula_cells(csv: &Csv, columns: &[&str]) {
     for col in columns {
         for cell in csv.column(col) {
             assert!(
@@ -88,7 +82,7 @@ fn assert_no_formula_cells(csv: &common::Csv, columns: &[&str]) {
     }
 }
 
-fn samples_by_dataset(csv: &common::Csv) -> BTreeMap<String, BTreeSet<usize>> {
+fn samples_by_dataset(csv: &Csv) -> BTreeMap<String, BTreeSet<usize>> {
     let mut out: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
     for r in &csv.rows {
         out.entry(r["dataset"].clone())
@@ -147,7 +141,7 @@ fn starter_suite_runs_end_to_end_and_is_stored_shown_and_exported() {
     let mut decode_seen = false;
     for (dataset, task, metrics) in STARTER {
         assert_eq!(aggregates[dataset]["task"], task, "{dataset}");
-        counted += num(&figure(&show, dataset, "samples")["count"]) as i64;
+        counted += number(&figure(&show, dataset, "samples")["count"]) as i64;
         for metric in metrics {
             let m = figure(&show, dataset, metric);
             assert!(
@@ -158,14 +152,14 @@ fn starter_suite_runs_end_to_end_and_is_stored_shown_and_exported() {
                 assert!(m["mean"].is_null(), "judge is never made up: {m}");
                 assert_eq!(m["missing_reason"], "needs judge", "{m}");
             } else {
-                let mean = num(&m["mean"]);
+                let mean = number(&m["mean"]);
                 assert!((0.0..=1.0).contains(&mean), "{dataset}.{metric} = {mean}");
                 assert!(m.get("missing_reason").is_none(), "{m}");
             }
         }
-        assert!(num(&figure(&show, dataset, "ttft_ms")["median"]) > 0.0);
-        assert!(num(&figure(&show, dataset, "total_ms")["median"]) > 0.0);
-        assert!(num(&figure(&show, dataset, "prefill_tokens_per_s")["median"]) > 0.0);
+        assert!(number(&figure(&show, dataset, "ttft_ms")["median"]) > 0.0);
+        assert!(number(&figure(&show, dataset, "total_ms")["median"]) > 0.0);
+        assert!(number(&figure(&show, dataset, "prefill_tokens_per_s")["median"]) > 0.0);
         let decode = &figure(&show, dataset, "decode_tokens_per_s")["median"];
         decode_seen |= decode.as_f64().is_some_and(|d| d > 0.0);
     }
@@ -203,15 +197,7 @@ fn starter_suite_runs_end_to_end_and_is_stored_shown_and_exported() {
     );
 
     // Aggregates as CSV: one row per run and dataset.
-    let agg_csv = env.path().join("runs.csv");
-    env.ok(&[
-        "export",
-        "--format",
-        "csv",
-        "--out",
-        agg_csv.to_str().unwrap(),
-    ]);
-    let agg = read_csv(&agg_csv);
+    let agg = env.export_csv(&[]);
     assert_eq!(agg.rows.len(), STARTER.len());
     for col in [
         "run_id", "model", "task", "dataset", "em", "rouge1", "letter",
@@ -223,16 +209,7 @@ fn starter_suite_runs_end_to_end_and_is_stored_shown_and_exported() {
     assert!(agg.raw.ends_with(b"\r\n"), "RFC 4180 records end in CRLF");
 
     // Samples as CSV: one row per sample, the required columns plus one per metric.
-    let samples_csv = env.path().join("samples.csv");
-    env.ok(&[
-        "export",
-        "--samples",
-        "--format",
-        "csv",
-        "--out",
-        samples_csv.to_str().unwrap(),
-    ]);
-    let samples = read_csv(&samples_csv);
+    let samples = env.export_csv(&["--samples"]);
     assert_eq!(samples.rows.len() as i64, total);
     for col in SAMPLE_COLUMNS.iter().chain(
         [
@@ -296,15 +273,7 @@ fn starter_suite_runs_end_to_end_and_is_stored_shown_and_exported() {
     assert!(stored.values().any(|p| p.contains('\n')));
 
     // Aggregates as JSON.
-    let agg_json = env.path().join("runs.json");
-    env.ok(&[
-        "export",
-        "--format",
-        "json",
-        "--out",
-        agg_json.to_str().unwrap(),
-    ]);
-    let json: Value = serde_json::from_slice(&std::fs::read(&agg_json).unwrap()).unwrap();
+    let json = env.export_json(&[]);
     let rows = json.as_array().expect("JSON export is an array");
     assert_eq!(rows.len(), STARTER.len());
     for row in rows {
@@ -389,18 +358,10 @@ fn prompts_use_the_chat_template_a_raw_template_or_plain_text() {
 fn every_real_dataset_file_runs_through_the_cli() {
     let shared = shared_datasets();
     let env = Env::new();
-    let result = env.json(&[
-        "run",
-        "--suite",
-        "mobileaibench",
-        "--datasets-dir",
-        shared.to_str().unwrap(),
-        "--limit",
-        "1",
-        "--max-tokens",
-        "4",
-        "--json",
-    ]);
+    let result = env
+        .run_suite_from(&shared, &["--limit", "1", "--max-tokens", "4", "--json"])
+        .assert_success()
+        .json();
     assert_eq!(result["status"], "completed", "{result}");
     assert_eq!(result["samples_total"], 14);
     assert_eq!(result["samples_done"], 14);
@@ -416,7 +377,7 @@ fn every_real_dataset_file_runs_through_the_cli() {
     let expected: BTreeSet<&str> = MOBILEAIBENCH.iter().map(|(d, _)| *d).collect();
     assert_eq!(listed, expected);
     for (dataset, _) in MOBILEAIBENCH {
-        assert_eq!(num(&figure(&show, dataset, "samples")["count"]), 1.0);
+        assert_eq!(number(&figure(&show, dataset, "samples")["count"]), 1.0);
     }
     let consistency = figure(&show, "adv_instruction", "consistency");
     assert!(consistency["mean"].is_null(), "{consistency}");
@@ -461,22 +422,11 @@ fn seeded_sample_selection_is_reproducible() {
     let shared = shared_datasets();
     let env = Env::new();
     let picked = |seed: Option<&str>| {
-        let mut args = vec![
-            "run",
-            "--suite",
-            "mobileaibench",
-            "--datasets-dir",
-            shared.to_str().unwrap(),
-            "--limit",
-            "2",
-            "--max-tokens",
-            "1",
-            "--json",
-        ];
+        let mut args = vec!["--limit", "2", "--max-tokens", "1", "--json"];
         if let Some(seed) = seed {
             args.extend_from_slice(&["--sample-seed", seed]);
         }
-        let result = env.json(&args);
+        let result = env.run_suite_from(&shared, &args).assert_success().json();
         assert_eq!(result["status"], "completed", "{result}");
         let id = run_id(&result);
         let show = env.show(id);
@@ -511,22 +461,23 @@ fn seeded_sample_selection_is_reproducible() {
 fn a_long_article_is_truncated_to_fit_the_context() {
     let shared = shared_datasets();
     let env = Env::new();
-    let result = env.json(&[
-        "run",
-        "--suite",
-        "mobileaibench",
-        "--datasets",
-        "cnn_dailymail",
-        "--datasets-dir",
-        shared.to_str().unwrap(),
-        "--limit",
-        "1",
-        "--ctx",
-        "256",
-        "--max-tokens",
-        "4",
-        "--json",
-    ]);
+    let result = env
+        .run_suite_from(
+            &shared,
+            &[
+                "--datasets",
+                "cnn_dailymail",
+                "--limit",
+                "1",
+                "--ctx",
+                "256",
+                "--max-tokens",
+                "4",
+                "--json",
+            ],
+        )
+        .assert_success()
+        .json();
     assert_eq!(result["status"], "completed", "{result}");
     let id = run_id(&result);
     let samples = env.sample_rows(id);
@@ -545,7 +496,7 @@ fn a_long_article_is_truncated_to_fit_the_context() {
     assert!(p.ends_with("<|im_start|>assistant\n"), "{p:?}");
     let show = env.show(id);
     assert_eq!(
-        num(&figure(&show, "cnn_dailymail", "truncated")["count"]),
+        number(&figure(&show, "cnn_dailymail", "truncated")["count"]),
         1.0
     );
 }
@@ -640,18 +591,8 @@ fn compare_sets_runs_side_by_side_against_the_first() {
     // Speed too; the baseline's delta to itself is zero, the other's is the difference.
     let ttft = row("starter_qa", "ttft_ms");
     assert_eq!(ttft["higher_is_better"], false);
-    let v: Vec<f64> = ttft["values"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect();
-    let d: Vec<f64> = ttft["delta_vs_baseline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect();
+    let v = numbers(&ttft["values"]);
+    let d = numbers(&ttft["delta_vs_baseline"]);
     assert_eq!(d[0], 0.0);
     assert!((d[1] - (v[1] - v[0])).abs() < 1e-9);
 

@@ -1,11 +1,9 @@
 //! `mobench score` on predictions made elsewhere, and `mobench datasets fetch` against a real
 //! HTTP server on 127.0.0.1.
 
-mod common;
-
 use std::path::Path;
 
-use common::{sha256_hex, shared_datasets, Env};
+use crate::support::{sha256_hex, shared_datasets, Env, Out};
 use mobench_tasks::testkit::{Reply, TestServer};
 
 fn write_pairs(env: &Env, name: &str, lines: &[&str]) -> String {
@@ -148,7 +146,7 @@ fn request_lines(server: TestServer) -> Vec<String> {
         .collect()
 }
 
-fn fetch_mmlu(env: &Env, mirror: &str, dir: &Path) -> common::Out {
+fn fetch_mmlu(env: &Env, mirror: &str, dir: &Path) -> Out {
     env.run(&[
         "datasets",
         "fetch",

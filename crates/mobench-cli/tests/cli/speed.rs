@@ -2,69 +2,15 @@
 //! statistics and field names, sweeps, pg and depth tests, sustained mode, the stored speed runs
 //! as `runs`, `show`, `compare` and `export` present them, and bad input refused up front.
 
-mod common;
-
-use common::{count, read_csv, Env};
+use crate::support::{count, integrity_check, number, numbers, wait_out, Env, COMMAND_TIMEOUT};
 use serde_json::Value;
 
-/// llama-bench's JSON fields (`test::get_fields()` plus the two sample arrays), in its order.
-const LLAMA_BENCH_FIELDS: [&str; 44] = [
-    "build_commit",
-    "build_number",
-    "cpu_info",
-    "gpu_info",
-    "backends",
-    "model_filename",
-    "model_type",
-    "model_size",
-    "model_n_params",
-    "n_batch",
-    "n_ubatch",
-    "n_threads",
-    "cpu_mask",
-    "cpu_strict",
-    "poll",
-    "type_k",
-    "type_v",
-    "n_gpu_layers",
-    "n_cpu_moe",
-    "split_mode",
-    "main_gpu",
-    "no_kv_offload",
-    "flash_attn",
-    "devices",
-    "tensor_split",
-    "tensor_buft_overrides",
-    "load_mode",
-    "lazy_mode",
-    "embeddings",
-    "no_op_offload",
-    "no_host",
-    "repack",
-    "fit_target",
-    "fit_min_ctx",
-    "n_prompt",
-    "n_gen",
-    "n_depth",
-    "test_time",
-    "avg_ns",
-    "stddev_ns",
-    "avg_ts",
-    "stddev_ts",
-    "samples_ns",
-    "samples_ts",
-];
-
-fn f(v: &Value) -> f64 {
-    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
-}
-
-fn numbers(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap_or_else(|| panic!("not an array: {v}"))
-        .iter()
-        .map(f)
-        .collect()
+/// llama-bench's JSON fields (`test::get_fields()` plus the two sample arrays), in its order:
+/// the contract these tests hold the speed runs to, one name a line.
+fn llama_bench_fields() -> Vec<&'static str> {
+    let fields: Vec<&str> = include_str!("llama_bench_fields.txt").lines().collect();
+    assert_eq!(fields.len(), 44, "llama_bench_fields.txt");
+    fields
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -102,27 +48,28 @@ fn tests_report_llama_bench_fields_and_statistics_of_their_repetitions() {
     for r in rows {
         let keys: Vec<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(
-            keys, LLAMA_BENCH_FIELDS,
+            keys,
+            llama_bench_fields(),
             "llama-bench's fields in its order"
         );
         let ns = numbers(&r["samples_ns"]);
         let ts = numbers(&r["samples_ts"]);
         assert_eq!(ns.len(), 3, "one sample per repetition: {r}");
-        let tokens = f(&r["n_prompt"]) + f(&r["n_gen"]);
+        let tokens = number(&r["n_prompt"]) + number(&r["n_gen"]);
         for (n, t) in ns.iter().zip(&ts) {
             assert!(*n > 0.0);
             assert!(close(*t, tokens * 1e9 / n), "t/s = tokens × 1e9 / ns");
         }
         let mean = ts.iter().sum::<f64>() / 3.0;
         let sd = (ts.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / 2.0).sqrt();
-        assert!(close(f(&r["avg_ts"]), mean), "avg_ts is the mean: {r}");
+        assert!(close(number(&r["avg_ts"]), mean), "avg_ts is the mean: {r}");
         assert!(
-            close(f(&r["stddev_ts"]), sd),
+            close(number(&r["stddev_ts"]), sd),
             "stddev_ts is the sample SD: {r}"
         );
-        assert!(f(&r["avg_ts"]) > 0.0);
+        assert!(number(&r["avg_ts"]) > 0.0);
         let mean_ns = ns.iter().sum::<f64>() / 3.0;
-        assert!((f(&r["avg_ns"]) - mean_ns).abs() <= 1.0);
+        assert!((number(&r["avg_ns"]) - mean_ns).abs() <= 1.0);
         assert_eq!(r["n_threads"], 1);
         assert_eq!(r["n_batch"], 2048);
         assert_eq!(r["n_ubatch"], 512);
@@ -168,25 +115,16 @@ fn tests_report_llama_bench_fields_and_statistics_of_their_repetitions() {
         "{md}"
     );
 
-    let csv_path = env.path().join("speed.csv");
-    env.ok(&[
-        "export",
-        &run_id.to_string(),
-        "--format",
-        "csv",
-        "--out",
-        csv_path.to_str().unwrap(),
-    ]);
-    let csv = read_csv(&csv_path);
+    let csv = env.export_csv(&[&run_id.to_string()]);
     assert_eq!(
         csv.headers,
-        LLAMA_BENCH_FIELDS[..42],
+        llama_bench_fields()[..42],
         "llama-bench's CSV fields"
     );
     assert_eq!(csv.rows.len(), 6);
     assert_eq!(csv.rows[3]["n_depth"], "8");
     let avg: f64 = csv.rows[0]["avg_ts"].parse().unwrap();
-    assert!(close(avg, f(&rows[0]["avg_ts"])));
+    assert!(close(avg, number(&rows[0]["avg_ts"])));
 }
 
 #[test]
@@ -210,8 +148,8 @@ fn thread_lists_sweep_and_speed_runs_compare_by_test() {
         .iter()
         .find(|r| r["test"] == "pp16" && r["n_threads"] == 1)
         .unwrap();
-    let (a, b) = (f(&pp1["avg_ts"][0]), f(&pp1["avg_ts"][1]));
-    assert!(close(f(&pp1["ratio_vs_baseline"][1]), b / a));
+    let (a, b) = (number(&pp1["avg_ts"][0]), number(&pp1["avg_ts"][1]));
+    assert!(close(number(&pp1["ratio_vs_baseline"][1]), b / a));
     let two_threads_only_in_first = rows
         .iter()
         .find(|r| r["test"] == "tg4" && r["n_threads"] == 2)
@@ -238,16 +176,7 @@ fn thread_lists_sweep_and_speed_runs_compare_by_test() {
     assert!(out.error_line().contains("separately"), "{out}");
     assert!(!csv.exists());
     // Exporting everything: suite runs by default, speed runs with --speed.
-    let all = env.path().join("all-speed.json");
-    env.ok(&[
-        "export",
-        "--speed",
-        "--format",
-        "json",
-        "--out",
-        all.to_str().unwrap(),
-    ]);
-    let exported: Value = serde_json::from_slice(&std::fs::read(&all).unwrap()).unwrap();
+    let exported = env.export_json(&["--speed"]);
     assert_eq!(exported.as_array().unwrap().len(), 6);
 }
 
@@ -261,15 +190,21 @@ fn sustained_mode_records_rounds_and_summarises_the_rate_over_time() {
         assert_eq!(r["round"], i);
         assert_eq!(r["tokens"], 16);
         assert!(close(
-            f(&r["tokens_per_s"]),
-            16.0 * 1e9 / f(&r["duration_ns"])
+            number(&r["tokens_per_s"]),
+            16.0 * 1e9 / number(&r["duration_ns"])
         ));
     }
     let s = &v["summary"];
     assert_eq!(s["rounds"], rounds.len());
-    assert!(close(f(&s["initial_ts"]), f(&rounds[0]["tokens_per_s"])));
-    let last = f(&rounds[rounds.len() - 1]["tokens_per_s"]);
-    assert!(close(f(&s["last_over_first"]), last / f(&s["initial_ts"])));
+    assert!(close(
+        number(&s["initial_ts"]),
+        number(&rounds[0]["tokens_per_s"])
+    ));
+    let last = number(&rounds[rounds.len() - 1]["tokens_per_s"]);
+    assert!(close(
+        number(&s["last_over_first"]),
+        last / number(&s["initial_ts"])
+    ));
     assert!(
         s["at_minutes"][0][1].is_null(),
         "a 2-second run has no 1-minute rate"
@@ -352,12 +287,12 @@ fn ctrl_c_stops_a_sustained_run_keeping_its_rounds() {
     let pid = libc::pid_t::try_from(child.id()).unwrap();
     // SAFETY: kill(2) with our own child's pid and a valid signal number has no memory effects.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
-    let out = common::wait_out(child, common::COMMAND_TIMEOUT);
+    let out = wait_out(child, COMMAND_TIMEOUT);
     out.assert_no_panic();
     assert_eq!(out.code(), Some(130), "Ctrl-C exits with 130:\n{out}");
     let v = out.json();
     assert!(v["rounds"].as_array().unwrap().len() >= 3, "{v}");
     let run = env.runs()[0].clone();
     assert_eq!(run["status"], "interrupted");
-    assert_eq!(common::integrity_check(&env.db()), "ok");
+    assert_eq!(integrity_check(&env.db()), "ok");
 }

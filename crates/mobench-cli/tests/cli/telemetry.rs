@@ -3,11 +3,9 @@
 //! kernel's own accounting of the process (wait4's ru_maxrss), and the figures reach `show`,
 //! `export` and `export --telemetry`. And `mobench device`.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::{read_csv, wait_for_rusage, write_model, Env};
+use crate::support::Env;
 use serde_json::Value;
 
 fn figure(show: &Value, name: &str) -> Option<f64> {
@@ -23,12 +21,7 @@ fn figure(show: &Value, name: &str) -> Option<f64> {
 #[test]
 fn a_run_is_sampled_through_every_phase_and_its_peak_memory_matches_the_kernels() {
     let env = Env::new();
-    let model = env.path().join("bench-100m.gguf");
-    write_model(&mobench_gen::ModelSpec::bench_100m(), &model);
-    let child = env.spawn(&[
-        "run",
-        "--model",
-        model.to_str().unwrap(),
+    let (run_id, rusage) = env.run_100m_model(&[
         "--datasets",
         "starter_mmlu",
         "--limit",
@@ -37,11 +30,7 @@ fn a_run_is_sampled_through_every_phase_and_its_peak_memory_matches_the_kernels(
         "6",
         "--sample-interval",
         "10",
-        "--json",
     ]);
-    let (out, rusage) = wait_for_rusage(child);
-    out.assert_success();
-    let run_id = out.json()["run_id"].as_i64().unwrap();
 
     let conn = env.conn();
     let phases: BTreeSet<String> = conn
@@ -94,23 +83,11 @@ fn a_run_is_sampled_through_every_phase_and_its_peak_memory_matches_the_kernels(
     );
 
     // Figures as export columns, and the time series on its own.
-    let csv = env.path().join("runs.csv");
-    env.ok(&["export", "--format", "csv", "--out", csv.to_str().unwrap()]);
-    let runs = read_csv(&csv);
+    let runs = env.export_csv(&[]);
     let exported: f64 = runs.rows[0]["peak_memory_bytes"].parse().unwrap();
     assert_eq!(exported, peak);
     assert!(runs.rows[0]["resources_missing"].contains("battery_drain_pct_per_hour"));
-    let series = env.path().join("series.csv");
-    env.ok(&[
-        "export",
-        &run_id.to_string(),
-        "--telemetry",
-        "--format",
-        "csv",
-        "--out",
-        series.to_str().unwrap(),
-    ]);
-    let series = read_csv(&series);
+    let series = env.export_csv(&[&run_id.to_string(), "--telemetry"]);
     let readings = figure(&show, "readings").unwrap();
     assert_eq!(series.rows.len() as f64, readings);
     assert!(series.rows.iter().any(|r| r["phase"] == "loading"));
