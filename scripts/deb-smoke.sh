@@ -1,23 +1,32 @@
 #!/usr/bin/env bash
-# Smoke test of the Linux package: builds the .deb the way a release does (`tauri build --bundles
-# deb`), installs it with dpkg, starts the INSTALLED app (/usr/bin, not target/) under Xvfb with a
-# fresh data folder, checks that its window comes up, that the UI reports its first screen and that
-# the process is still alive a few seconds later, then stops it and removes the package.
-#   scripts/deb-smoke.sh              everything (after `npm ci` in ui/, as scripts/test.sh does)
-#   scripts/deb-smoke.sh --no-build   reuse the newest .deb in target/release/bundle/deb
-# Needs root or sudo for dpkg. Prints the package's size and the time from start to window.
-# Exit status 0 = passed; otherwise one line says why.
+# Smoke test of the Linux package: builds the .deb the way a release does (the release app, then
+# `tauri bundle --bundles deb`, which is what `tauri build --bundles deb` runs), installs it with
+# dpkg, starts the INSTALLED app (/usr/bin, not target/) under Xvfb with a fresh data folder, checks
+# that its window comes up, that the UI reports its first screen and that the process is still alive
+# a few seconds later, then stops it and removes the package.
+#   scripts/deb-smoke.sh                        everything (release)
+#   scripts/deb-smoke.sh --debug                the .deb of the debug app instead
+#   scripts/deb-smoke.sh --no-build [--debug]   reuse the newest .deb in target/{release,debug}/bundle/deb
+# scripts/test.sh packs the app it built for the end-to-end test (scripts/lib/app-build.sh), so
+# one build serves both. Needs root or sudo for dpkg. Prints the package's size and the time from
+# start to window. Exit status 0 = passed; otherwise one line says why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 # shellcheck source=lib/app-session.sh
 source scripts/lib/app-session.sh
+# shellcheck source=lib/app-build.sh
+source scripts/lib/app-build.sh
 START_NS=$(date +%s%N)
 BUILD=1
-[ "${1:-}" = "--no-build" ] && BUILD=0
-# The CLI is installed ad hoc, never recorded in ui/package.json: npm's mirror lacks the other
-# platforms' binaries, so a lockfile that names them breaks `npm ci`.
-TAURI_CLI_VERSION=2.12.5
+PROFILE=release
+for a in "$@"; do
+  case "$a" in
+    --no-build) BUILD=0 ;;
+    --debug) PROFILE=debug ;;
+    *) echo "usage: $0 [--no-build] [--debug]" >&2; exit 2 ;;
+  esac
+done
 WINDOW_TITLE=MobileAIBench
 WINDOW_TIMEOUT_S=60
 ALIVE_S=5
@@ -31,22 +40,13 @@ SUDO=""
 bash scripts/deps.sh app
 
 # 1. The package.
-TARGET_DIR=$(cargo metadata --format-version 1 --no-deps |
-  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
-DEB_DIR="$TARGET_DIR/release/bundle/deb"
+DEB_DIR=$(deb_dir "$PROFILE")
 if [ $BUILD -eq 1 ]; then
-  say "building the .deb (release; tauri build --bundles deb)"
-  if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
-    (cd ui && npm ci --no-audit --no-fund)
-  fi
-  if [ "$(cd ui && npx --no-install tauri --version 2>/dev/null)" != "tauri-cli $TAURI_CLI_VERSION" ]; then
-    (cd ui && npm i --no-save --no-audit --no-fund "@tauri-apps/cli@$TAURI_CLI_VERSION") \
-      || die "could not install @tauri-apps/cli@$TAURI_CLI_VERSION"
-  fi
-  rm -f "$DEB_DIR"/*.deb
-  # beforeBuildCommand builds the UI (ui/dist) before the app embeds it.
-  (cd ui && TAURI_APP_PATH=../src-tauri npx --no-install tauri build --bundles deb --ci) \
-    || die "tauri build --bundles deb failed (see above)"
+  say "building the UI and the app ($PROFILE)"
+  build_ui || die "the UI did not build (see above)"
+  build_app "$PROFILE" || die "the app did not build (see above)"
+  say "packing the .deb (tauri bundle --bundles deb)"
+  bundle_deb "$PROFILE" >/dev/null || die "tauri bundle --bundles deb failed (see above)"
 fi
 DEB=$(ls -t "$DEB_DIR"/*.deb 2>/dev/null | head -n 1 || true)
 [ -n "$DEB" ] || die "no .deb in $DEB_DIR (run without --no-build)"

@@ -1,26 +1,98 @@
 #!/usr/bin/env bash
 # Every test: unit, reference vectors, real llama.cpp on generated models, the CLI end to end,
 # the app's commands through Tauri's IPC, the UI (Vitest, and Debian's Chromium through
-# Playwright), and the real app window through tauri-driver + WebKitWebDriver under Xvfb.
+# Playwright), the real app window through tauri-driver + WebKitWebDriver under Xvfb, and the
+# .deb installed and started. Ends with the time each stage took.
 # Tests read MobileAIBench's files from ../shared/datasets/mobileaibench (never copied here).
+# Each thing is built once: the UI (ui/dist), the workspace and its tests (dev profile, llama.cpp
+# included), and the app that both the end-to-end test drives and the .deb packs.
+#   scripts/test.sh [ARGS]            ARGS go to `cargo test`
+# Env: MOBENCH_APP_PROFILE=release    that app in the release profile, as a release ships it (the
+#                                     whole app compiled a second time: about 10 minutes more)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh app
-cargo fmt --all -- --check
+ROOT=$(pwd)
+APP_PROFILE=${MOBENCH_APP_PROFILE:-debug}
+# shellcheck source=lib/app-build.sh
+source scripts/lib/app-build.sh
+app_profile_ok "$APP_PROFILE"
+
+# Each stage's name and seconds, printed as a table when the script ends (passed or not).
+STAGE_NAMES=()
+STAGE_SECS=()
+CURRENT=""
+STARTED=$SECONDS
+STAGE_T=$SECONDS
+stage() {
+  local name=$1
+  shift
+  CURRENT=$name
+  STAGE_T=$SECONDS
+  printf '\n==== %s\n' "$name"
+  "$@"
+  STAGE_NAMES+=("$name")
+  STAGE_SECS+=($((SECONDS - STAGE_T)))
+  CURRENT=""
+}
+mmss() { printf '%d:%02d' $(($1 / 60)) $(($1 % 60)); }
+report() {
+  local rc=$? i
+  set +e
+  printf '\n==== stage times (%s CPUs, app: %s)\n' "$(nproc)" "$APP_PROFILE"
+  for i in "${!STAGE_NAMES[@]}"; do printf '%-28s %8s\n' "${STAGE_NAMES[$i]}" "$(mmss "${STAGE_SECS[$i]}")"; done
+  [ -z "$CURRENT" ] || printf '%-28s %8s  FAILED\n' "$CURRENT" "$(mmss $((SECONDS - STAGE_T)))"
+  printf '%-28s %8s\n' total "$(mmss $((SECONDS - STARTED)))"
+  exit $rc
+}
+trap report EXIT
+
+deps() {
+  bash scripts/deps.sh app
+  # e2e.sh and deb-smoke.sh call deps.sh too: checked once is enough.
+  export MOBENCH_DEPS_CHECKED=app
+}
 
 # The UI first: the app embeds ui/dist when it is compiled.
-(cd ui && npm ci --no-audit --no-fund && npm run check && npm test && npm run build)
+ui() {
+  (cd ui && npm ci --no-audit --no-fund && npm run check && npm test)
+  build_ui
+}
 
-cargo test --workspace --no-fail-fast "$@"
+cargo_tests() {
+  cargo test --workspace --no-fail-fast "$@"
+  # ts-rs rewrote ui/src/bindings from the Rust types while the app's tests ran: a difference
+  # means the committed TypeScript types are stale.
+  if [ -d .git ] && [ -n "$(git status --porcelain -- ui/src/bindings)" ]; then
+    git status --short -- ui/src/bindings >&2
+    echo "ui/src/bindings is stale: run 'cargo test -p mobench-app' and commit the files" >&2
+    return 1
+  fi
+}
 
-# ts-rs rewrote ui/src/bindings from the Rust types while the app's tests ran: a difference
-# means the committed TypeScript types are stale.
-if [ -d .git ] && [ -n "$(git status --porcelain -- ui/src/bindings)" ]; then
-  git status --short -- ui/src/bindings >&2
-  echo "ui/src/bindings is stale: run 'cargo test -p mobench-app' and commit the files" >&2
-  exit 1
-fi
+# The app once, for the end-to-end test and the .deb alike. In the debug profile this reuses what
+# `cargo test` compiled except the crates whose features the tests widen (tauri's `test`).
+app() {
+  build_app "$APP_PROFILE"
+  bundle_deb "$APP_PROFILE" >/dev/null
+}
 
-(cd ui && npm run test:browser)
-bash scripts/e2e.sh
-bash scripts/deb-smoke.sh
+e2e() {
+  local flag=()
+  [ "$APP_PROFILE" = debug ] || flag=(--release)
+  bash scripts/e2e.sh --no-build "${flag[@]}"
+}
+
+deb() {
+  local flag=()
+  [ "$APP_PROFILE" = release ] || flag=(--debug)
+  bash scripts/deb-smoke.sh --no-build "${flag[@]}"
+}
+
+stage deps deps
+stage format cargo fmt --all -- --check
+stage ui ui
+stage "cargo test" cargo_tests "$@"
+stage "browser tests" bash -c 'cd ui && npm run test:browser'
+stage "app build ($APP_PROFILE, .deb)" app
+stage e2e e2e
+stage deb deb

@@ -1,6 +1,6 @@
 # Sourced by scripts/e2e.sh, scripts/bench-app.sh and scripts/deb-smoke.sh: the real app under Xvfb, reached through
 # tauri-driver (which starts WebKitWebDriver, which starts the app per WebDriver session).
-#   ensure_tauri_driver          tauri-driver 2.1.0 into target/tools/bin, once
+#   ensure_tauri_driver          tauri-driver 2.1.0 into target/tools/bin, once (debug build)
 #   start_app_session WORK       Xvfb on a free display and tauri-driver on a free port (PORT);
 #                                the app inherits MOBENCH_DATA_DIR=WORK/data and
 #                                MOBENCH_EXPORT_DIR=WORK/exports; its log goes to WORK/driver.log
@@ -15,7 +15,8 @@ DRIVER_PID=""
 ensure_tauri_driver() {
   if [ ! -x "$TOOLS/bin/tauri-driver" ]; then
     echo "installing tauri-driver 2.1.0 into $TOOLS" >&2
-    (cd / && cargo install tauri-driver --locked --version 2.1.0 --root "$TOOLS")
+    # A debug build: it only relays a few WebDriver requests, and compiles with a third less CPU.
+    (cd / && cargo install tauri-driver --locked --debug --version 2.1.0 --root "$TOOLS")
   fi
 }
 
