@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use mobench_metrics::figure;
 use serde::{Deserialize, Serialize};
 
 use crate::phase::Phase;
@@ -107,7 +108,10 @@ pub fn summarize_with_sensors(
             "process_cpu",
             "no reading had a process CPU figure (the first reading of a session never does)",
         );
-        missing.add(&["cpu_mean_pct", "cpu_p95_pct"], &reason);
+        missing.add(
+            &[figure::CPU_MEAN_PCT.name, figure::CPU_P95_PCT.name],
+            &reason,
+        );
     }
 
     // Memory
@@ -121,9 +125,9 @@ pub fn summarize_with_sensors(
         let reason = missing.reason(sensor, "no reading had a process memory figure");
         missing.add(
             &[
-                "peak_memory_bytes",
-                "baseline_memory_bytes",
-                "model_memory_bytes",
+                figure::PEAK_MEMORY_BYTES.name,
+                figure::BASELINE_MEMORY_BYTES.name,
+                figure::MODEL_MEMORY_BYTES.name,
             ],
             &reason,
         );
@@ -152,17 +156,20 @@ pub fn summarize_with_sensors(
             .find(|p| p.r.thermal_state.is_some_and(|s| s > ThermalState::Nominal))
             .map(|p| p.run_ms);
         if first_non_nominal_ms.is_none() {
-            missing.push("thermal_first_non_nominal_ms", "the device stayed nominal");
+            missing.push(
+                figure::THERMAL_FIRST_NON_NOMINAL_MS.name,
+                "the device stayed nominal",
+            );
         }
     } else {
         let reason = missing.reason("thermal_state", "no reading had a thermal state");
         missing.add(
             &[
-                "thermal_first_non_nominal_ms",
-                "thermal_nominal_ms",
-                "thermal_fair_ms",
-                "thermal_serious_ms",
-                "thermal_critical_ms",
+                figure::THERMAL_FIRST_NON_NOMINAL_MS.name,
+                figure::THERMAL_NOMINAL_MS.name,
+                figure::THERMAL_FAIR_MS.name,
+                figure::THERMAL_SERIOUS_MS.name,
+                figure::THERMAL_CRITICAL_MS.name,
             ],
             &reason,
         );
@@ -173,7 +180,7 @@ pub fn summarize_with_sensors(
         .reduce(f64::max);
     if max_temperature_c.is_none() {
         let reason = missing.reason("temperature", "no reading had a temperature");
-        missing.push("temperature_max_c", &reason);
+        missing.push(figure::TEMPERATURE_MAX_C.name, &reason);
     }
 
     ResourceSummary {
@@ -206,29 +213,41 @@ impl ResourceSummary {
         };
         let thermal = |s: ThermalState| self.thermal_ms.get(&s).copied();
         let values: [(&'static str, Option<f64>); 14] = [
-            ("cpu_mean_pct", self.cpu_mean_pct),
-            ("cpu_p95_pct", self.cpu_p95_pct),
+            (figure::CPU_MEAN_PCT.name, self.cpu_mean_pct),
+            (figure::CPU_P95_PCT.name, self.cpu_p95_pct),
             (
-                "peak_memory_bytes",
+                figure::PEAK_MEMORY_BYTES.name,
                 self.peak_memory_bytes.map(|v| v as f64),
             ),
             (
-                "baseline_memory_bytes",
+                figure::BASELINE_MEMORY_BYTES.name,
                 self.baseline_memory_bytes.map(|v| v as f64),
             ),
             (
-                "model_memory_bytes",
+                figure::MODEL_MEMORY_BYTES.name,
                 self.model_memory_bytes.map(|v| v as f64),
             ),
-            ("battery_drain_pct_per_hour", drain_hour),
-            ("battery_drain_pct_per_1k_tokens", drain_tokens),
-            ("energy_j_per_token", self.energy_j_per_token),
-            ("thermal_first_non_nominal_ms", self.first_non_nominal_ms),
-            ("thermal_nominal_ms", thermal(ThermalState::Nominal)),
-            ("thermal_fair_ms", thermal(ThermalState::Fair)),
-            ("thermal_serious_ms", thermal(ThermalState::Serious)),
-            ("thermal_critical_ms", thermal(ThermalState::Critical)),
-            ("temperature_max_c", self.max_temperature_c),
+            (figure::BATTERY_DRAIN_PCT_PER_HOUR.name, drain_hour),
+            (figure::BATTERY_DRAIN_PCT_PER_1K_TOKENS.name, drain_tokens),
+            (figure::ENERGY_J_PER_TOKEN.name, self.energy_j_per_token),
+            (
+                figure::THERMAL_FIRST_NON_NOMINAL_MS.name,
+                self.first_non_nominal_ms,
+            ),
+            (
+                figure::THERMAL_NOMINAL_MS.name,
+                thermal(ThermalState::Nominal),
+            ),
+            (figure::THERMAL_FAIR_MS.name, thermal(ThermalState::Fair)),
+            (
+                figure::THERMAL_SERIOUS_MS.name,
+                thermal(ThermalState::Serious),
+            ),
+            (
+                figure::THERMAL_CRITICAL_MS.name,
+                thermal(ThermalState::Critical),
+            ),
+            (figure::TEMPERATURE_MAX_C.name, self.max_temperature_c),
         ];
         values
             .into_iter()
@@ -420,8 +439,8 @@ fn memory_figures(t: &Timeline) -> MemoryFigures {
 
 fn battery_summary(t: &Timeline, generated_tokens: u64, missing: &mut Missing) -> BatterySummary {
     const FIGURES: [&str; 2] = [
-        "battery_drain_pct_per_hour",
-        "battery_drain_pct_per_1k_tokens",
+        figure::BATTERY_DRAIN_PCT_PER_HOUR.name,
+        figure::BATTERY_DRAIN_PCT_PER_1K_TOKENS.name,
     ];
     let has_battery = t
         .readings()
@@ -493,7 +512,7 @@ fn energy(
     generated_tokens: u64,
     missing: &mut Missing,
 ) -> Option<f64> {
-    const FIGURE: &str = "energy_j_per_token";
+    const FIGURE: &str = figure::ENERGY_J_PER_TOKEN.name;
     match battery {
         BatterySummary::Charging => {
             missing.push(
@@ -545,7 +564,15 @@ fn energy(
 
 #[cfg(test)]
 mod tests {
-    use super::percentile;
+    use super::*;
+
+    #[test]
+    fn figures_are_the_registrys_resource_figures() {
+        let summary = summarize(&[], Duration::from_secs(1), 0);
+        let names: Vec<_> = summary.figures().iter().map(|(name, ..)| *name).collect();
+        let registered: Vec<_> = figure::RESOURCES.iter().map(|f| f.name).collect();
+        assert_eq!(names, registered);
+    }
 
     #[test]
     fn percentile_matches_numpy_linear() {
