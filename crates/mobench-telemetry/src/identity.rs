@@ -36,18 +36,18 @@ pub struct DeviceIdentity {
 }
 
 /// Collects optional fields, recording a reason for each one that is missing.
-pub(crate) struct Fields {
-    pub(crate) missing: Vec<MissingField>,
+struct Fields {
+    missing: Vec<MissingField>,
 }
 
 impl Fields {
-    pub(crate) fn take<T>(&mut self, field: &str, value: Result<T, String>) -> Option<T> {
+    fn take<T, E: std::fmt::Display>(&mut self, field: &str, value: Result<T, E>) -> Option<T> {
         match value {
             Ok(v) => Some(v),
             Err(reason) => {
                 self.missing.push(MissingField {
                     field: field.to_string(),
-                    reason,
+                    reason: reason.to_string(),
                 });
                 None
             }
@@ -99,31 +99,22 @@ impl DeviceIdentity {
             sys.refresh_cpu_list(sysinfo::CpuRefreshKind::nothing());
             sys
         });
-        let os_version = f.take(
-            "os_version",
-            sysinfo::System::os_version().map_err(|e| e.to_string()),
-        );
-        let kernel_version = f.take(
-            "kernel_version",
-            sysinfo::System::kernel_version().map_err(|e| e.to_string()),
-        );
+        let os_version = f.take("os_version", sysinfo::System::os_version());
+        let kernel_version = f.take("kernel_version", sysinfo::System::kernel_version());
         let cpu_brand = f.take(
             "cpu_brand",
             sys.as_ref()
                 .and_then(|s| s.cpus().first().map(|c| c.brand().trim().to_string()))
                 .filter(|b| !b.is_empty())
-                .ok_or_else(|| "the OS does not report a CPU brand string".to_string()),
+                .ok_or("the OS does not report a CPU brand string"),
         );
-        let physical_cores = f.take(
-            "physical_cores",
-            sysinfo::System::physical_core_count().map_err(|e| e.to_string()),
-        );
+        let physical_cores = f.take("physical_cores", sysinfo::System::physical_core_count());
         let total_memory_bytes = f.take(
             "total_memory_bytes",
             sys.as_ref()
                 .map(|s| s.total_memory())
                 .filter(|&m| m > 0)
-                .ok_or_else(|| "the OS does not report total memory".to_string()),
+                .ok_or("the OS does not report total memory"),
         );
         DeviceIdentity {
             os: platform.os,

@@ -7,6 +7,8 @@ mod probe;
 mod sampler;
 mod summary;
 
+#[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
+mod live;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod live_linux;
 

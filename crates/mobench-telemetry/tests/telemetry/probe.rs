@@ -24,10 +24,13 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-fn laptop_copy() -> tempfile::TempDir {
+/// A probe over a writable copy of the laptop root (the copy lives as long as the folder).
+fn laptop_copy() -> (tempfile::TempDir, LinuxPaths, Probe) {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&fixture("roots/laptop"), dir.path());
-    dir
+    let paths = LinuxPaths::under(dir.path());
+    let probe = Probe::linux(paths.clone());
+    (dir, paths, probe)
 }
 
 fn sensor<'a>(sensors: &'a [SensorStatus], name: &str) -> &'a SensorStatus {
@@ -83,9 +86,7 @@ fn laptop_root_reads_every_linux_sensor() {
 
 #[test]
 fn cpu_percentages_come_from_counter_differences() {
-    let root = laptop_copy();
-    let paths = LinuxPaths::under(root.path());
-    let mut probe = Probe::linux(paths.clone());
+    let (_root, paths, mut probe) = laptop_copy();
     let tracker = PhaseTracker::new();
     let first = probe.read(&tracker);
     assert_eq!(first.process_cpu_pct, None);
@@ -119,9 +120,7 @@ fn cpu_percentages_come_from_counter_differences() {
 
 #[test]
 fn files_breaking_mid_run_give_missing_values_then_recover() {
-    let root = laptop_copy();
-    let paths = LinuxPaths::under(root.path());
-    let mut probe = Probe::linux(paths.clone());
+    let (_root, paths, mut probe) = laptop_copy();
     let tracker = PhaseTracker::new();
     assert!(probe.read(&tracker).rss_bytes.is_some());
 

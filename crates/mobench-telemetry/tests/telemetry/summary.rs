@@ -40,6 +40,18 @@ fn reason<'a>(s: &'a mobench_telemetry::ResourceSummary, figure: &str) -> &'a st
         .unwrap_or_else(|| panic!("no reason for {figure}: {:?}", s.unavailable))
 }
 
+/// The drain figures (% per hour, % per 1,000 tokens) of a summary that must have them.
+fn drain(battery: &BatterySummary) -> (f64, Option<f64>) {
+    let BatterySummary::Drain {
+        pct_per_hour,
+        pct_per_1k_tokens,
+    } = battery
+    else {
+        panic!("expected a drain figure, got {battery:?}");
+    };
+    (*pct_per_hour, *pct_per_1k_tokens)
+}
+
 #[test]
 fn cpu_mean_and_numpy_p95() {
     let cpu = [
@@ -111,13 +123,7 @@ fn battery_drain_per_hour_and_per_thousand_tokens_while_discharging() {
         r.battery_state = Some(BatteryState::Discharging);
     });
     let s = summarize(&readings, SECOND, 500);
-    let BatterySummary::Drain {
-        pct_per_hour,
-        pct_per_1k_tokens,
-    } = s.battery
-    else {
-        panic!("expected a drain figure, got {:?}", s.battery);
-    };
+    let (pct_per_hour, pct_per_1k_tokens) = drain(&s.battery);
     assert!((pct_per_hour - 100.0).abs() < 1e-9, "{pct_per_hour}");
     assert!((pct_per_1k_tokens.unwrap() - 2.0).abs() < 1e-9);
     let json = serde_json::to_value(&s.battery).unwrap();
@@ -268,13 +274,7 @@ fn gaps_and_time_between_sessions_are_not_counted() {
     // The 8 s stall and the boundary between sessions.
     assert_eq!(s.gaps, 2);
     // Only the five 1 s intervals count, each losing 0.1 %: 0.5 % in 5 s.
-    let BatterySummary::Drain {
-        pct_per_hour,
-        pct_per_1k_tokens,
-    } = s.battery
-    else {
-        panic!("{:?}", s.battery);
-    };
+    let (pct_per_hour, pct_per_1k_tokens) = drain(&s.battery);
     assert!((pct_per_hour - 360.0).abs() < 1e-6, "{pct_per_hour}");
     assert!((pct_per_1k_tokens.unwrap() - 0.5).abs() < 1e-9);
     assert!((s.thermal_ms[&ThermalState::Nominal] - 4000.0).abs() < 1e-9);
