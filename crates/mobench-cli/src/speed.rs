@@ -72,7 +72,7 @@ impl Sink for BenchProgress {
 
     fn on_event(&mut self, event: &Event) -> Control {
         match event {
-            Event::BenchStarted {
+            Event::SpeedStarted {
                 run_id,
                 model,
                 tests,
@@ -91,7 +91,7 @@ impl Sink for BenchProgress {
                     );
                 }
             }
-            Event::BenchTestFinished {
+            Event::SpeedTestFinished {
                 index,
                 total,
                 name,

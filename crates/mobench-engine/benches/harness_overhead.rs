@@ -20,8 +20,9 @@ use llama_cpp_2::model::LlamaModel;
 use mobench_engine::{
     run_suite, CancelFlag, Control, Event, InferenceSettings, Preset, RunRequest, Sink,
 };
-use mobench_store::{percentile, Store};
+use mobench_store::Store;
 use mobench_tasks::Selection;
+use mobench_telemetry::percentile;
 
 fn arg(name: &str) -> Option<u32> {
     let args: Vec<String> = std::env::args().collect();
@@ -118,7 +119,7 @@ fn main() {
     // Tokenizing the prompt is llama.cpp's work too, but outside its decode calls: time it
     // again here (same model, same flags) so the figures can be split.
     let vocab_model = LlamaModel::load_from_file(
-        mobench_engine::llm::backend().expect("backend"),
+        mobench_engine::llama::backend().expect("backend"),
         &model_path,
         &LlamaModelParams::default().with_vocab_only(true),
     )
@@ -176,8 +177,8 @@ fn main() {
     println!(
         "harness overhead per sample: mean {:.3} ms, median {:.3} ms, p95 {:.3} ms, max {:.3} ms (target < 1 ms)",
         total_overhead / overhead.len() as f64,
-        percentile(&overhead, 50.0),
-        percentile(&overhead, 95.0),
+        percentile(&overhead, 50.0).unwrap_or(f64::NAN),
+        percentile(&overhead, 95.0).unwrap_or(f64::NAN),
         overhead.last().copied().unwrap_or(f64::NAN)
     );
     println!(

@@ -66,8 +66,8 @@ pub enum Event {
         error: Option<String>,
         scores: Vec<ScoreBrief>,
     },
-    /// A speed run (`mobench bench`) began: its tests in order, or sustained mode.
-    BenchStarted {
+    /// A speed run (`mobench speed`) began: its tests in order, or sustained mode.
+    SpeedStarted {
         #[cfg_attr(feature = "ts", ts(type = "number"))]
         run_id: i64,
         model: String,
@@ -76,7 +76,7 @@ pub enum Event {
         /// CPU features the processor has and this build's ggml does not use.
         unused_cpu_features: Vec<&'static str>,
     },
-    BenchTestFinished {
+    SpeedTestFinished {
         index: usize,
         total: usize,
         name: String,
@@ -87,7 +87,7 @@ pub enum Event {
     },
     SustainedRound(mobench_store::speed::RoundResult),
     /// A resource reading, sent from the sampler thread as it is taken (for live charts). A speed
-    /// run samples from before its model loads, so its first readings precede `BenchStarted`.
+    /// run samples from before its model loads, so its first readings precede `SpeedStarted`.
     Resource(mobench_telemetry::Reading),
     /// Something the user should know before trusting the figures (the model barely fits in
     /// memory, or will swap).

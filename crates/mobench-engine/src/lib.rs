@@ -1,33 +1,45 @@
-//! The MobileAIBench engine, free of any front end: model inspection, measured llama.cpp
-//! inference, the suite run pipeline with resume, and the events front ends render.
+//! The MobileAIBench engine, free of any front end, one folder per feature: `llama/` (llama.cpp
+//! measured: backend, model loading, the decode loop, devices, GGUF header, memory fit, model
+//! files), `suite/` (the suite run pipeline with resume), `speed/` (llama-bench's speed tests),
+//! `report/` (views and export tables of stored runs), `worker` (what every run shares: the
+//! cancel flag, the inference thread and its events, how a run's end is stored), and the events
+//! front ends render.
 
-pub mod bench;
-mod bench_run;
-pub mod device;
 pub mod error;
 pub mod events;
-pub mod export;
-pub mod gguf;
-mod llama_log;
-pub mod llm;
-pub mod memory;
-pub mod model;
-pub mod offload;
+pub mod llama;
 pub mod paths;
 pub mod report;
-pub mod run;
-mod sample;
 pub mod settings;
+pub mod speed;
+mod store;
+pub mod suite;
 pub mod telemetry;
+mod worker;
 
 use std::path::{Path, PathBuf};
 
-pub use bench::{BenchRequest, Sustained};
-pub use bench_run::run_bench;
 pub use error::EngineError;
 pub use events::{Control, Event, Sink};
-pub use run::{open_store, resume, run_suite, CancelFlag, RunOutcome, StopReason};
 pub use settings::{InferenceSettings, Preset, RunRequest, Sampling};
+pub use speed::{run_speed, SpeedRequest, Sustained};
+pub use store::open_store;
+pub use suite::{resume, run_suite};
+pub use worker::{CancelFlag, RunOutcome, StopReason};
+
+// Old paths, kept while the front ends move to the ones above.
+#[doc(hidden)]
+pub use llama as llm;
+#[doc(hidden)]
+pub use llama::{device, gguf, memory, model, offload};
+#[doc(hidden)]
+pub use report::export;
+#[doc(hidden)]
+pub use speed::{run_speed as run_bench, SpeedRequest as BenchRequest};
+#[doc(hidden)]
+pub mod bench {
+    pub use crate::speed::SpeedRequest as BenchRequest;
+}
 
 /// Where the built-in tiny model lives under a data directory.
 pub fn builtin_model_path(data_dir: &Path) -> PathBuf {

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use mobench_engine::{
-    resume, run_suite, CancelFlag, Control, Event, InferenceSettings, RunRequest,
+    resume, run_suite, CancelFlag, Control, Event, InferenceSettings, RunOutcome, RunRequest,
 };
 use mobench_store::{RunStatus, Store};
 use mobench_tasks::Selection;
@@ -20,6 +20,14 @@ fn tiny_model(dir: &Path, template: bool) -> PathBuf {
     });
     mobench_gen::write_gguf(&spec, &path).unwrap();
     path
+}
+
+/// Resumes a run to its end with nobody watching its events.
+fn resume_unwatched(db: &Path, run_id: i64) -> RunOutcome {
+    resume(db, run_id, CancelFlag::default(), &mut |_: &Event| {
+        Control::Continue
+    })
+    .unwrap()
 }
 
 fn request(model: PathBuf, datasets: &[&str], limit: usize, max_tokens: u32) -> RunRequest {
@@ -47,7 +55,9 @@ fn request(model: PathBuf, datasets: &[&str], limit: usize, max_tokens: u32) -> 
 fn events_timings_and_llama_counters_agree() {
     let dir = tempfile::tempdir().unwrap();
     let model = tiny_model(dir.path(), true);
-    let from_header = mobench_engine::model::check(&model).unwrap().n_params;
+    let from_header = mobench_engine::llama::model::check(&model)
+        .unwrap()
+        .n_params;
     let db = dir.path().join("runs.sqlite");
     let mut events = Vec::new();
     let outcome = run_suite(
@@ -202,13 +212,7 @@ fn stop_from_the_sink_interrupts_and_resume_finishes_without_redoing() {
         );
     }
     // Resuming a completed run does nothing.
-    let noop = resume(
-        &db,
-        outcome.run_id,
-        CancelFlag::default(),
-        &mut |_: &Event| Control::Continue,
-    )
-    .unwrap();
+    let noop = resume_unwatched(&db, outcome.run_id);
     assert_eq!(noop.status, RunStatus::Completed);
     assert_eq!(store.samples(outcome.run_id).unwrap().len(), 10);
 }
@@ -388,13 +392,7 @@ fn a_pause_stores_the_run_paused_and_resumable_and_resume_finishes_it() {
     assert!(run.resumable());
     assert_eq!(run.samples_done, 2);
 
-    let again = resume(
-        &db,
-        outcome.run_id,
-        CancelFlag::default(),
-        &mut |_: &Event| Control::Continue,
-    )
-    .unwrap();
+    let again = resume_unwatched(&db, outcome.run_id);
     assert_eq!(again.status, RunStatus::Completed);
     assert_eq!(store.samples(outcome.run_id).unwrap().len(), 4);
     assert!(!store.run(outcome.run_id).unwrap().resumable());
@@ -431,7 +429,7 @@ fn gpu_layers_asked_for_on_a_cpu_build_are_recorded_as_cpu() {
     assert_eq!(outcome.status, RunStatus::Completed);
     // This build has no GPU backend: llama.cpp kept every layer on the CPU, and the run says so
     // instead of passing for a GPU run. The tiny model has 2 layers plus its output layer.
-    let expected = if mobench_engine::llm::gpu_devices().is_empty() {
+    let expected = if mobench_engine::llama::gpu_devices().is_empty() {
         ("CPU".to_string(), 0, 3)
     } else {
         (loads[0].0.clone(), 3, 3)
@@ -457,9 +455,9 @@ fn the_memory_estimate_reads_the_models_shape_from_its_header() {
     let dir = tempfile::tempdir().unwrap();
     let path = tiny_model(dir.path(), true);
     let spec = mobench_gen::ModelSpec::tiny();
-    let header = mobench_engine::gguf::read_header(&path).unwrap();
+    let header = mobench_engine::llama::gguf::read_header(&path).unwrap();
     let size = std::fs::metadata(&path).unwrap().len();
-    let shape = mobench_engine::memory::Shape::from_header(&header, size);
+    let shape = mobench_engine::llama::memory::Shape::from_header(&header, size);
     let head_dim = u64::from(spec.n_embd / spec.n_head);
     assert_eq!(
         (shape.n_layer, shape.n_embd, shape.n_head, shape.n_head_kv),
@@ -480,11 +478,11 @@ fn the_memory_estimate_reads_the_models_shape_from_its_header() {
         1024 * u64::from(spec.n_layer) * u64::from(spec.n_head_kv) * 2 * head_dim * 2
     );
     // On this machine the limit is the free system memory, which a 1M-parameter model fits.
-    let fit = mobench_engine::memory::check_model(&path, 1024, 256).unwrap();
+    let fit = mobench_engine::llama::memory::check_model(&path, 1024, 256).unwrap();
     assert_eq!(fit.estimate, e);
     assert!(matches!(
         fit.limit,
-        mobench_engine::memory::Limit::Soft { .. }
+        mobench_engine::llama::memory::Limit::Soft { .. }
     ));
-    assert_eq!(fit.verdict, mobench_engine::memory::Verdict::Fits);
+    assert_eq!(fit.verdict, mobench_engine::llama::memory::Verdict::Fits);
 }

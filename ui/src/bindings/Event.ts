@@ -13,8 +13,8 @@ n_ctx: number, n_params: number,
 /**
  * Where the layers went: "CPU" or the GPU backend and device.
  */
-backend: string, gpu_layers_offloaded: number, layers_total: number, } | { "event": "sample_started", dataset: string, row: number, prompt: string, } | { "event": "token", text: string, } | { "event": "sample_finished", dataset: string, row: number, done: number, total: number, prompt_tokens: number, output_tokens: number, ttft_ms: number | null, decode_tokens_per_s: number | null, truncated: boolean, error: string | null, scores: Array<ScoreBrief>, } | { "event": "bench_started", run_id: number, model: string, tests: Array<string>, sustained_minutes: number | null, 
+backend: string, gpu_layers_offloaded: number, layers_total: number, } | { "event": "sample_started", dataset: string, row: number, prompt: string, } | { "event": "token", text: string, } | { "event": "sample_finished", dataset: string, row: number, done: number, total: number, prompt_tokens: number, output_tokens: number, ttft_ms: number | null, decode_tokens_per_s: number | null, truncated: boolean, error: string | null, scores: Array<ScoreBrief>, } | { "event": "speed_started", run_id: number, model: string, tests: Array<string>, sustained_minutes: number | null, 
 /**
  * CPU features the processor has and this build's ggml does not use.
  */
-unused_cpu_features: Array<string>, } | { "event": "bench_test_finished", index: number, total: number, name: string, n_threads: number, avg_ts: number, stddev_ts: number, samples_ts: Array<number>, } | { "event": "sustained_round" } & RoundResult | { "event": "resource" } & Reading | { "event": "warning", message: string, } | { "event": "run_finished", run_id: number, status: RunStatus, reason: string | null, };
+unused_cpu_features: Array<string>, } | { "event": "speed_test_finished", index: number, total: number, name: string, n_threads: number, avg_ts: number, stddev_ts: number, samples_ts: Array<number>, } | { "event": "sustained_round" } & RoundResult | { "event": "resource" } & Reading | { "event": "warning", message: string, } | { "event": "run_finished", run_id: number, status: RunStatus, reason: string | null, };

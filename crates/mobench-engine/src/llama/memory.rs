@@ -19,8 +19,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use super::gguf::{self, Header};
 use crate::error::EngineError;
-use crate::gguf::{self, Header};
 
 /// What the estimate adds for llama.cpp's own state, the tokenizer and the engine.
 pub const OVERHEAD_BYTES: u64 = 64 << 20;
@@ -245,7 +245,7 @@ pub fn check(estimate: Estimate, limit: Limit, n_ctx: u32) -> Fit {
 /// The estimate for `path` with the context asked for (cut to the model's training context, as
 /// the run's session will be), against what the process may use now.
 pub fn check_model(path: &Path, n_ctx: u32, n_batch: u32) -> Result<Fit, EngineError> {
-    let (header, meta) = crate::model::checked_header(path)?;
+    let (header, meta) = super::model::checked_header(path)?;
     let shape = Shape::from_header(&header, meta.len());
     let n_ctx = shape.context(n_ctx);
     Ok(check(

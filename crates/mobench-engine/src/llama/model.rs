@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use mobench_store::{NewModel, Store};
 use serde::Serialize;
 
+use super::gguf;
 use crate::error::EngineError;
-use crate::gguf;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelInfo {
@@ -24,6 +24,13 @@ pub struct ModelInfo {
 }
 
 impl ModelInfo {
+    /// The model's own name from its header, else its path.
+    pub fn display_name(&self) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| self.path.display().to_string())
+    }
+
     pub fn to_record(&self) -> NewModel {
         NewModel {
             path: self.path.display().to_string(),

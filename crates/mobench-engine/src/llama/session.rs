@@ -1,215 +1,22 @@
-//! llama.cpp, measured. One backend per process; a context stays on the thread that made it.
-//! Timings follow GUIDE.md: TTFT from before tokenization to the first sampled token, prefill
+//! A context on a loaded model, and its decode loop, measured. A context stays on the thread that
+//! made it. Timings follow GUIDE.md: TTFT from before tokenization to the first sampled token, prefill
 //! rate over the decode calls that process the prompt, decode rate over the 2nd-and-later tokens.
 
 use std::num::NonZeroU32;
-use std::path::Path;
-use std::sync::OnceLock;
 use std::time::Instant;
 
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::context::LlamaContext;
-use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::llama_batch::LlamaBatch;
-use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
-use mobench_store::{percentile, LlamaCounters, SampleTimings};
+use mobench_store::{LlamaCounters, SampleTimings};
+use mobench_telemetry::percentile;
 
+use super::{backend, ms};
 use crate::error::EngineError;
 use crate::settings::Sampling;
-
-static BACKEND: OnceLock<Result<LlamaBackend, String>> = OnceLock::new();
-
-/// The process's llama.cpp backend, initialised on first use with its log sent to `tracing`.
-pub fn backend() -> Result<&'static LlamaBackend, EngineError> {
-    BACKEND
-        .get_or_init(|| {
-            crate::llama_log::install();
-            LlamaBackend::init().map_err(|e| e.to_string())
-        })
-        .as_ref()
-        .map_err(|e| EngineError::Backend(e.clone()))
-}
-
-/// llama.cpp's description of this build: version of the bindings and the CPU/GPU features compiled in.
-pub fn llama_build_info() -> String {
-    format!("llama-cpp-2 {} ({})", LLAMA_CPP_2_VERSION, system_info())
-}
-
-/// llama.cpp's `llama_print_system_info`: the CPU features ggml was compiled with.
-///
-/// llama.cpp rebuilds that text in one static `std::string` on every call, so two threads calling
-/// it at once corrupt the heap (seen as `free(): unaligned chunk` and garbled `llama_version`
-/// cells when a run started while the app described the device). It is asked once per process,
-/// under a lock, and kept.
-pub fn system_info() -> String {
-    static INFO: OnceLock<String> = OnceLock::new();
-    INFO.get_or_init(|| {
-        // SAFETY: the only call in this process (`OnceLock` runs it once); the pointer is read
-        // before anything else could rebuild the string.
-        let sys = unsafe { std::ffi::CStr::from_ptr(llama_cpp_sys_2::llama_print_system_info()) };
-        sys.to_string_lossy().trim().to_string()
-    })
-    .clone()
-}
-
-pub const LLAMA_CPP_2_VERSION: &str = "0.1.160";
-
-/// llama.cpp's own description of a loaded model (`llama_model_desc`, e.g. `llama ?B Q4_0`),
-/// which llama-bench reports as `model_type`; llama-cpp-2 does not wrap it.
-pub fn model_desc(model: &LlamaModel) -> String {
-    // SAFETY: `LlamaModel` is `#[repr(transparent)]` over `Ptr<llama_model>`, itself
-    // `#[repr(transparent)]` over `NonNull<llama_model>` (llama-cpp-2 =0.1.160, pinned exactly),
-    // so its bytes are the model pointer, valid while `model` is borrowed.
-    let raw: *const llama_cpp_sys_2::llama_model =
-        unsafe { *(model as *const LlamaModel).cast::<*const llama_cpp_sys_2::llama_model>() };
-    let mut buf = [0u8; 256];
-    let n = unsafe { llama_cpp_sys_2::llama_model_desc(raw, buf.as_mut_ptr().cast(), buf.len()) };
-    let n = usize::try_from(n).unwrap_or(0).min(buf.len() - 1);
-    String::from_utf8_lossy(&buf[..n]).into_owned()
-}
-
-fn c_text(p: *const std::os::raw::c_char) -> String {
-    if p.is_null() {
-        String::new()
-    } else {
-        // SAFETY: ggml returns NUL-terminated strings that live as long as the backend.
-        unsafe { std::ffi::CStr::from_ptr(p) }
-            .to_string_lossy()
-            .into_owned()
-    }
-}
-
-/// Every device ggml registered: its type, its backend's name and its description.
-fn devices() -> Vec<(llama_cpp_sys_2::ggml_backend_dev_type, String, String)> {
-    use llama_cpp_sys_2 as sys;
-    (0..unsafe { sys::ggml_backend_dev_count() })
-        .map(|i| {
-            let dev = unsafe { sys::ggml_backend_dev_get(i) };
-            let reg = unsafe { sys::ggml_backend_dev_backend_reg(dev) };
-            (
-                unsafe { sys::ggml_backend_dev_type(dev) },
-                c_text(unsafe { sys::ggml_backend_reg_name(reg) }),
-                c_text(unsafe { sys::ggml_backend_dev_description(dev) }),
-            )
-        })
-        .collect()
-}
-
-/// The GPU devices ggml registered (none in a CPU-only build), for [`crate::offload::resolve`].
-/// RPC servers are left out: llama.cpp does not place a model's layers on them by default.
-pub fn gpu_devices() -> Vec<crate::offload::GpuDevice> {
-    use llama_cpp_sys_2 as sys;
-    devices()
-        .into_iter()
-        .filter(|(_, backend, _)| backend != "RPC")
-        .filter_map(|(kind, backend, description)| {
-            let integrated = match kind {
-                sys::GGML_BACKEND_DEVICE_TYPE_GPU => false,
-                sys::GGML_BACKEND_DEVICE_TYPE_IGPU => true,
-                _ => return None,
-            };
-            Some(crate::offload::GpuDevice {
-                backend,
-                description,
-                integrated,
-            })
-        })
-        .collect()
-}
-
-/// llama-bench's `cpu_info`, `gpu_info` and `backends`: the descriptions of the CPU and GPU
-/// devices ggml registered, and the non-CPU backends compiled in ("CPU" when none).
-pub fn backend_devices() -> (String, String, String) {
-    use llama_cpp_sys_2 as sys;
-    let (mut cpus, mut gpus) = (Vec::new(), Vec::new());
-    for (kind, _, description) in devices() {
-        match kind {
-            sys::GGML_BACKEND_DEVICE_TYPE_CPU | sys::GGML_BACKEND_DEVICE_TYPE_ACCEL => {
-                cpus.push(description)
-            }
-            sys::GGML_BACKEND_DEVICE_TYPE_GPU | sys::GGML_BACKEND_DEVICE_TYPE_IGPU => {
-                gpus.push(description)
-            }
-            _ => {}
-        }
-    }
-    let backends: Vec<String> = (0..unsafe { sys::ggml_backend_reg_count() })
-        .map(|i| c_text(unsafe { sys::ggml_backend_reg_name(sys::ggml_backend_reg_get(i)) }))
-        .filter(|name| name != "CPU")
-        .collect();
-    let backends = if backends.is_empty() {
-        "CPU".to_string()
-    } else {
-        backends.join(",")
-    };
-    (cpus.join(", "), gpus.join(", "), backends)
-}
-
-/// CPU features this processor has that the ggml in this binary was built without (x86 only:
-/// the ones that decide llama.cpp's speed). A non-empty list means figures below the hardware's.
-pub fn unused_cpu_features() -> Vec<&'static str> {
-    #[cfg(target_arch = "x86_64")]
-    {
-        let sys = system_info();
-        let built = |name: &str| sys.contains(&format!("{name} = 1"));
-        let mut missing = Vec::new();
-        if std::arch::is_x86_feature_detected!("avx2") && !built("AVX2") {
-            missing.push("AVX2");
-        }
-        if std::arch::is_x86_feature_detected!("fma") && !built("FMA") {
-            missing.push("FMA");
-        }
-        if std::arch::is_x86_feature_detected!("f16c") && !built("F16C") {
-            missing.push("F16C");
-        }
-        if std::arch::is_x86_feature_detected!("avx512f") && !built("AVX512") {
-            missing.push("AVX512");
-        }
-        missing
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        Vec::new()
-    }
-}
-
-pub struct LoadedModel {
-    pub model: LlamaModel,
-    pub load_ms: f64,
-    /// Where the layers went.
-    pub offload: crate::offload::Offload,
-}
-
-pub fn load_model(path: &Path, gpu_layers: u32) -> Result<LoadedModel, EngineError> {
-    let backend = backend()?;
-    let params = LlamaModelParams::default().with_n_gpu_layers(gpu_layers);
-    crate::llama_log::clear_error();
-    let t0 = Instant::now();
-    let model = LlamaModel::load_from_file(backend, path, &params).map_err(|e| {
-        let why = crate::llama_log::first_error().unwrap_or_else(|| e.to_string());
-        EngineError::ModelLoad {
-            path: path.to_path_buf(),
-            message: format!("llama.cpp could not load it: {why}"),
-        }
-    })?;
-    let load_ms = ms(t0.elapsed());
-    let offload = crate::offload::resolve(gpu_layers, model.n_layer(), &gpu_devices());
-    if let Some(why) = &offload.fallback {
-        tracing::warn!(target: "mobench", "{why}");
-    }
-    Ok(LoadedModel {
-        model,
-        load_ms,
-        offload,
-    })
-}
-
-fn ms(d: std::time::Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
 
 #[derive(Debug, Clone, Copy)]
 pub struct ContextSettings {
@@ -256,20 +63,20 @@ pub struct Session<'m> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StopReason {
+pub enum GenerationEnd {
     EndOfGeneration,
     MaxTokens,
     ContextFull,
     Cancelled,
 }
 
-impl StopReason {
+impl GenerationEnd {
     pub fn as_str(self) -> &'static str {
         match self {
-            StopReason::EndOfGeneration => "eog",
-            StopReason::MaxTokens => "max_tokens",
-            StopReason::ContextFull => "context_full",
-            StopReason::Cancelled => "cancelled",
+            GenerationEnd::EndOfGeneration => "eog",
+            GenerationEnd::MaxTokens => "max_tokens",
+            GenerationEnd::ContextFull => "context_full",
+            GenerationEnd::Cancelled => "cancelled",
         }
     }
 }
@@ -279,7 +86,7 @@ pub struct Generation {
     pub text: String,
     pub prompt_tokens: usize,
     pub output_tokens: usize,
-    pub stop: StopReason,
+    pub stop: GenerationEnd,
     pub timings: SampleTimings,
     pub llama: LlamaCounters,
 }
@@ -362,6 +169,17 @@ impl<'m> Session<'m> {
             .len()
     }
 
+    /// Decodes the batch and waits for it (GPU backends return before the work is done): the
+    /// wall time of the decode call.
+    fn decode_batch(&mut self) -> Result<std::time::Duration, EngineError> {
+        let t0 = Instant::now();
+        self.ctx
+            .decode(&mut self.batch)
+            .map_err(|e| EngineError::Decode(e.to_string()))?;
+        self.ctx.synchronize();
+        Ok(t0.elapsed())
+    }
+
     /// Runs one prompt from an empty KV cache. `on_piece` sees each piece of text as it is
     /// generated and returns false to stop (cancellation).
     pub fn generate(
@@ -419,13 +237,7 @@ impl<'m> Session<'m> {
                     .add(*t, pos as i32, &[0], pos == last)
                     .map_err(|e| EngineError::Decode(e.to_string()))?;
             }
-            let t0 = Instant::now();
-            self.ctx
-                .decode(&mut self.batch)
-                .map_err(|e| EngineError::Decode(e.to_string()))?;
-            // GPU backends return before the work is done; the prompt is processed when this returns.
-            self.ctx.synchronize();
-            prefill += t0.elapsed();
+            prefill += self.decode_batch()?;
         }
 
         self.phase.set_phase(mobench_telemetry::Phase::Decode);
@@ -436,7 +248,7 @@ impl<'m> Session<'m> {
         let mut n_pos = tokens.len();
         let mut logits_idx = self.batch.n_tokens() - 1;
         let mut first_sampled: Option<Instant> = None;
-        let mut stop = StopReason::MaxTokens;
+        let mut stop = GenerationEnd::MaxTokens;
         let mut output_tokens = 0usize;
         while output_tokens < max_tokens as usize {
             let token: LlamaToken = match sampler.as_mut() {
@@ -446,7 +258,7 @@ impl<'m> Session<'m> {
             let now = Instant::now();
             first_sampled.get_or_insert(now);
             if vocab.is_eog(token) {
-                stop = StopReason::EndOfGeneration;
+                stop = GenerationEnd::EndOfGeneration;
                 break;
             }
             stamps.push(now);
@@ -462,7 +274,7 @@ impl<'m> Session<'m> {
                 bytes.drain(..valid);
                 text.push_str(&piece);
                 if !on_piece(&piece) {
-                    stop = StopReason::Cancelled;
+                    stop = GenerationEnd::Cancelled;
                     break;
                 }
             }
@@ -470,7 +282,7 @@ impl<'m> Session<'m> {
                 break;
             }
             if n_pos + 1 >= n_ctx {
-                stop = StopReason::ContextFull;
+                stop = GenerationEnd::ContextFull;
                 break;
             }
             self.batch.clear();
@@ -478,12 +290,7 @@ impl<'m> Session<'m> {
                 .add(token, n_pos as i32, &[0], true)
                 .map_err(|e| EngineError::Decode(e.to_string()))?;
             n_pos += 1;
-            let t0 = Instant::now();
-            self.ctx
-                .decode(&mut self.batch)
-                .map_err(|e| EngineError::Decode(e.to_string()))?;
-            self.ctx.synchronize();
-            generation_decode += t0.elapsed();
+            generation_decode += self.decode_batch()?;
             logits_idx = 0;
         }
         if !bytes.is_empty() {
@@ -511,8 +318,8 @@ impl<'m> Session<'m> {
             decode_tokens_per_s: output_eval_ms
                 .filter(|ms| *ms > 0.0)
                 .map(|ms| (stamps.len() - 1) as f64 / ms * 1e3),
-            itl_p50_ms: (!sorted.is_empty()).then(|| percentile(&sorted, 50.0)),
-            itl_p95_ms: (!sorted.is_empty()).then(|| percentile(&sorted, 95.0)),
+            itl_p50_ms: percentile(&sorted, 50.0),
+            itl_p95_ms: percentile(&sorted, 95.0),
             itl_max_ms: sorted.last().copied(),
             output_eval_ms,
             total_ms: ms(t_end - t_start),
@@ -579,19 +386,6 @@ fn conversation_text(messages: &[Message]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn system_info_is_safe_to_ask_from_many_threads() {
-        // llama.cpp's own function is not: this failed with a corrupted heap or garbled text.
-        let threads: Vec<_> = (0..8)
-            .map(|_| std::thread::spawn(|| (0..500).map(|_| system_info()).collect::<Vec<_>>()))
-            .collect();
-        let first = system_info();
-        assert!(first.contains("CPU"), "{first}");
-        for t in threads {
-            assert!(t.join().unwrap().iter().all(|s| *s == first));
-        }
-    }
 
     #[test]
     fn argmax_is_the_first_maximum() {

@@ -4,13 +4,15 @@
 use std::io::Write;
 use std::path::Path;
 
-use mobench_store::export::{runs_table, samples_table, Cell, RunExport, Table};
-use mobench_store::speed::{llama_bench_table, SpeedRow, SpeedSource};
-use mobench_store::{RunRow, Store};
+use mobench_store::export::{
+    llama_bench_table, runs_table, samples_table, Cell, RunExport, SpeedSource, Table,
+};
+use mobench_store::speed::SpeedRow;
+use mobench_store::{RunKind, RunRow, Store};
 use serde::{Deserialize, Serialize};
 
+use super::Comparison;
 use crate::error::EngineError;
-use crate::report::Comparison;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -40,9 +42,7 @@ pub fn table(
     }
     if kind == ExportKind::Comparison {
         let baseline = baseline.unwrap_or(run_ids[0]);
-        return Ok(comparison_table(&crate::report::compare(
-            store, run_ids, baseline,
-        )?));
+        return Ok(comparison_table(&super::compare(store, run_ids, baseline)?));
     }
     let runs: Vec<RunRow> = run_ids
         .iter()
@@ -59,7 +59,7 @@ pub fn suite_or_speed_table(
     samples: bool,
     speed_samples: bool,
 ) -> Result<Table, EngineError> {
-    let speed = runs.iter().filter(|r| r.kind == "speed").count();
+    let speed = runs.iter().filter(|r| r.kind == RunKind::Speed).count();
     if speed == 0 {
         let mut exports = Vec::new();
         for run in runs {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use mobench_metrics::figure::{self, Figure};
 use mobench_metrics::Metric;
-use mobench_store::{ModelRow, RunRow, RunStatus, Store};
+use mobench_store::{ModelRow, RunKind, RunRow, RunStatus, Store};
 use serde::Serialize;
 
 use crate::error::EngineError;
@@ -24,7 +24,7 @@ pub struct HeadlineFigure {
 pub struct RunSummary {
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub id: i64,
-    pub kind: String,
+    pub kind: RunKind,
     pub status: RunStatus,
     pub failure: Option<String>,
     pub model: ModelRow,
@@ -87,7 +87,7 @@ pub fn summaries(store: &Store) -> Result<Vec<RunSummary>, EngineError> {
     }
     let mut out = Vec::new();
     for run in store.runs()?.into_iter().rev() {
-        let headline = if run.kind == "speed" {
+        let headline = if run.kind == RunKind::Speed {
             speed_headline(store, run.id)?
         } else {
             means.remove(&run.id).unwrap_or_default()
@@ -100,7 +100,7 @@ pub fn summaries(store: &Store) -> Result<Vec<RunSummary>, EngineError> {
 /// One run's summary.
 pub fn run_summary(store: &Store, run_id: i64) -> Result<RunSummary, EngineError> {
     let run = store.run(run_id)?;
-    let headline = if run.kind == "speed" {
+    let headline = if run.kind == RunKind::Speed {
         speed_headline(store, run_id)?
     } else {
         store

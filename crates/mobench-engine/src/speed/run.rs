@@ -1,4 +1,4 @@
-//! The speed-run pipeline (`mobench bench`): checks everything before loading the model, then
+//! The speed-run pipeline (`mobench speed`): checks everything before loading the model, then
 //! runs the tests (or sustained rounds) on the inference worker, storing each result as it ends.
 
 use std::path::Path;
@@ -6,22 +6,22 @@ use std::time::{Duration, Instant};
 
 use llama_cpp_2::model::LlamaModel;
 use mobench_store::speed::{BenchTest, RoundResult};
-use mobench_store::{NewLoad, NewRun, Store};
+use mobench_store::{NewLoad, RunKind, Store};
+use mobench_telemetry::Phase;
 
-use crate::bench::{self, BenchRequest};
+use super::measure;
+use super::request::{SpeedRequest, Sustained};
 use crate::error::EngineError;
 use crate::events::{Event, Sink};
-use crate::llm;
-use crate::model;
-use crate::run::{conclude, on_worker, CancelFlag, Emitter, RunOutcome};
+use crate::llama::{self, model};
 use crate::telemetry::RunTelemetry;
-use mobench_telemetry::Phase;
+use crate::worker::{conclude, new_run, on_worker, CancelFlag, Emitter, RunOutcome};
 
 /// Runs a speed benchmark and stores it as a run of kind `speed`. Bad input (counts, threads,
 /// context, an unreadable model) fails before anything is loaded or written.
-pub fn run_bench(
+pub fn run_speed(
     db: &Path,
-    request: BenchRequest,
+    request: SpeedRequest,
     cancel: CancelFlag,
     sink: &mut dyn Sink,
 ) -> Result<RunOutcome, EngineError> {
@@ -31,16 +31,14 @@ pub fn run_bench(
     request
         .validate(info.n_ctx_train, cores)
         .map_err(EngineError::Settings)?;
-    let db = db.to_path_buf();
-    on_worker(cancel.clone(), sink, move |tx| {
-        let mut store = crate::run::open_store(&db)?;
-        execute(&mut store, &request, &cancel, tx)
+    on_worker(db, cancel, sink, move |store, cancel, tx| {
+        execute(store, &request, cancel, tx)
     })
 }
 
 fn execute(
     store: &mut Store,
-    request: &BenchRequest,
+    request: &SpeedRequest,
     cancel: &CancelFlag,
     tx: &Emitter,
 ) -> Result<RunOutcome, EngineError> {
@@ -54,23 +52,11 @@ fn execute(
         tx.sender(),
     );
     telemetry.set_phase(Phase::Loading);
-    let loaded = llm::load_model(&request.model, gpu_layers(first_layers))?;
+    let loaded = llama::load_model(&request.model, gpu_layers(first_layers))?;
     telemetry.set_phase(Phase::Idle);
     info.n_params = loaded.model.n_params();
     let model_id = store.upsert_model(&info.to_record())?;
-    let settings_json =
-        serde_json::to_string(request).map_err(|e| EngineError::Settings(e.to_string()))?;
-    let run_id = store.create_run(
-        &NewRun {
-            kind: "speed".into(),
-            model_id,
-            settings_json,
-            app_version: env!("CARGO_PKG_VERSION").into(),
-            llama_version: llm::llama_build_info(),
-            device_json: serde_json::to_string(&crate::device::summary()).unwrap_or_default(),
-        },
-        &[],
-    )?;
+    let run_id = store.create_run(&new_run(RunKind::Speed, model_id, request)?, &[])?;
     store.record_load(
         run_id,
         &NewLoad {
@@ -83,15 +69,12 @@ fn execute(
             layers_total: loaded.offload.layers_total,
         },
     )?;
-    tx.send(Event::BenchStarted {
+    tx.send(Event::SpeedStarted {
         run_id,
-        model: info
-            .name
-            .clone()
-            .unwrap_or_else(|| info.path.display().to_string()),
+        model: info.display_name(),
         tests: tests.iter().map(BenchTest::name).collect(),
         sustained_minutes: request.sustained.map(|s| s.minutes),
-        unused_cpu_features: llm::unused_cpu_features(),
+        unused_cpu_features: llama::unused_cpu_features(),
     });
     let mut progress = Progress::default();
     let mut work = Work {
@@ -143,7 +126,7 @@ struct Progress {
 struct Work<'a> {
     store: &'a mut Store,
     run_id: i64,
-    request: &'a BenchRequest,
+    request: &'a SpeedRequest,
     cancel: &'a CancelFlag,
     tx: &'a Emitter,
     telemetry: &'a mut RunTelemetry,
@@ -158,23 +141,24 @@ impl Work<'_> {
         tests: &[BenchTest],
     ) -> Result<bool, EngineError> {
         let mut loaded_layers = tests.first().map_or(-1, |t| t.n_gpu_layers);
-        let mut meta = bench::model_meta(&model);
+        let mut meta = measure::model_meta(&model);
         for (i, test) in tests.iter().enumerate() {
             if test.n_gpu_layers != loaded_layers {
                 // Like llama-bench: the model is reloaded only when its own parameters change.
                 drop(model);
                 self.telemetry.set_phase(Phase::Loading);
-                model = llm::load_model(&self.request.model, gpu_layers(test.n_gpu_layers))?.model;
+                model =
+                    llama::load_model(&self.request.model, gpu_layers(test.n_gpu_layers))?.model;
                 self.telemetry.set_phase(Phase::Idle);
                 loaded_layers = test.n_gpu_layers;
-                meta = bench::model_meta(&model);
+                meta = measure::model_meta(&model);
             }
             if !cool_down(self.request.delay_s, self.cancel) {
                 return Ok(false);
             }
             self.telemetry.tracker().set(Phase::Idle, Some(i as u64));
             let cancel = self.cancel;
-            let result = bench::run_test(
+            let result = measure::run_test(
                 &model,
                 test,
                 self.request.reps,
@@ -191,7 +175,7 @@ impl Work<'_> {
             self.telemetry.flush(self.store, self.run_id)?;
             self.progress.done += 1;
             self.progress.generated_tokens += u64::from(test.n_gen) * u64::from(self.request.reps);
-            self.tx.send(Event::BenchTestFinished {
+            self.tx.send(Event::SpeedTestFinished {
                 index: i,
                 total: tests.len(),
                 name: test.name(),
@@ -206,7 +190,7 @@ impl Work<'_> {
 
     /// Rounds of `round_tokens` from an empty context until the time is up; each round is
     /// stored with the device's thermal state and CPU at its end.
-    fn sustained(&mut self, model: &LlamaModel, s: bench::Sustained) -> Result<bool, EngineError> {
+    fn sustained(&mut self, model: &LlamaModel, s: Sustained) -> Result<bool, EngineError> {
         let r = self.request;
         let test = BenchTest {
             n_prompt: 0,
@@ -220,7 +204,7 @@ impl Work<'_> {
         };
         let cancel = self.cancel;
         let tracker = self.telemetry.tracker().clone();
-        bench::run_sustained(
+        measure::run_sustained(
             model,
             &test,
             s.minutes,
@@ -252,8 +236,9 @@ impl Work<'_> {
     }
 }
 
-/// Sleeps `seconds` before a test so the device cools down; false when cancelled meanwhile.
-fn cool_down(seconds: u32, cancel: &CancelFlag) -> bool {
+/// Sleeps `seconds` so the device cools down (before a speed test, between two queued runs);
+/// returns early, false, when `cancel` is set meanwhile.
+pub fn cool_down(seconds: u32, cancel: &CancelFlag) -> bool {
     let until = Instant::now() + Duration::from_secs(seconds.into());
     while Instant::now() < until {
         if cancel.is_cancelled() {

@@ -8,11 +8,12 @@ use mobench_store::{SampleRecord, ScoreRecord};
 use mobench_tasks::prompt::{render, RenderOptions};
 use mobench_tasks::{Example, TaskDef};
 
+use super::plan::PlanItem;
 use crate::error::EngineError;
 use crate::events::Event;
-use crate::llm::{self, Message, PromptFormat, Session};
-use crate::run::{CancelFlag, Emitter, PlanItem};
+use crate::llama::{GenerationEnd, Message, PromptFormat, Session};
 use crate::settings::Sampling;
+use crate::worker::{CancelFlag, Emitter};
 
 /// Prompt budget: the context minus room to generate (the task's limit, at most half the context).
 fn prompt_budget(n_ctx: u32, max_tokens: u32) -> usize {
@@ -155,7 +156,7 @@ impl Generator<'_> {
                     }
                     Err(e) => return Err(e),
                 };
-            if gen.stop == llm::StopReason::Cancelled {
+            if gen.stop == GenerationEnd::Cancelled {
                 return Ok(None);
             }
             if turn + 1 < n_turns {
