@@ -1,25 +1,26 @@
-//! The app's commands: one-line wrappers over the engine and the modules beside this one.
+//! The app's commands: one-line wrappers over the core (`mobench-core`) and the engine.
 //! Anything slow runs off the async runtime's threads (`spawn_blocking`), and every run goes to
 //! the engine's worker thread, so the window never waits on a model.
 
 use std::path::{Path, PathBuf};
 
+use mobench_core::data::{self, ClearScope};
+use mobench_core::datasets::{self, DatasetEntry, DownloadProgress, FetchReport};
+use mobench_core::library::{self, ImportMode, ImportProgress, ModelEntry, ModelFit};
+use mobench_core::runs::{self, ActiveRun, Job, LiveEvent, NewRunRequest, QueueTicket};
+use mobench_core::settings::{max_threads, AppSettings};
+use mobench_core::views::{self, ExportReport, RunDetail};
+use mobench_core::{AppError, AppResult, ErrorCode};
 use mobench_engine::export::ExportKind;
 use mobench_engine::report::{Comparison, RunSummary, SampleDiff};
 use mobench_store::SampleRow;
 use mobench_telemetry::Reading;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime, State};
 use tauri_plugin_fs::FsExt;
 
-use crate::datasets::{self, DatasetEntry, DownloadProgress, FetchReport};
-use crate::error::{AppError, AppResult, ErrorCode};
-use crate::library::{self, ImportMode, ImportProgress, ModelEntry};
-use crate::runs::{ActiveRun, Job, LiveEvent, NewRunRequest, QueueTicket};
-use crate::settings::{max_threads, AppSettings};
 use crate::state::AppState;
-use crate::views::{self, ExportReport, RunDetail};
 
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[ts(export)]
@@ -37,16 +38,6 @@ pub struct AppInfo {
     pub export_dir: Option<String>,
     pub llama: String,
     pub threads_max: u32,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ts_rs::TS)]
-#[ts(export)]
-#[serde(rename_all = "lowercase")]
-pub enum ClearScope {
-    /// Every run and its samples and readings.
-    Runs,
-    /// Runs, copied models, downloaded datasets and settings.
-    All,
 }
 
 /// Runs blocking work on the async runtime's blocking pool with the app's state.
@@ -126,25 +117,8 @@ pub fn save_settings(state: State<'_, AppState>, settings: AppSettings) -> AppRe
 pub async fn clear_data<R: Runtime>(app: AppHandle<R>, scope: ClearScope) -> AppResult<()> {
     blocking(app, move |state| {
         state.ensure_idle("clear data")?;
-        let store = state.store()?;
-        for run in store.runs()? {
-            store.delete_run(run.id)?;
-        }
+        data::clear(&state.store()?, &state.data_dir, &state.datasets_dir, scope)?;
         if scope == ClearScope::All {
-            for (path, source) in store.library()? {
-                library::delete(&store, &state.data_dir, None, &path).or_else(|e| {
-                    // A referenced file that is gone is simply forgotten.
-                    if source == mobench_store::library::ModelSource::Referenced {
-                        Ok(())
-                    } else {
-                        Err(e)
-                    }
-                })?;
-            }
-            if state.datasets_dir.exists() {
-                std::fs::remove_dir_all(&state.datasets_dir)
-                    .map_err(|e| crate::error::io_error(ErrorCode::Io, &state.datasets_dir, &e))?;
-            }
             state.set_settings(AppSettings::default())?;
         }
         Ok(())
@@ -203,14 +177,6 @@ pub async fn delete_model<R: Runtime>(app: AppHandle<R>, path: String) -> AppRes
     .await
 }
 
-/// Whether a model will fit in memory at this context.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(export)]
-pub struct ModelFit {
-    pub model: String,
-    pub fit: mobench_engine::memory::Fit,
-}
-
 /// The memory check the engine makes before each load, made early so the New run screen can
 /// warn before anything starts (the engine checks again: memory changes).
 #[tauri::command]
@@ -219,17 +185,7 @@ pub async fn memory_fit<R: Runtime>(
     models: Vec<String>,
     n_ctx: u32,
 ) -> AppResult<Vec<ModelFit>> {
-    blocking(app, move |_| {
-        let n_batch = mobench_engine::InferenceSettings::default().n_batch;
-        models
-            .into_iter()
-            .map(|model| {
-                let fit = mobench_engine::memory::check_model(Path::new(&model), n_ctx, n_batch)?;
-                Ok(ModelFit { model, fit })
-            })
-            .collect()
-    })
-    .await
+    blocking(app, move |_| library::memory_fits(&models, n_ctx)).await
 }
 
 #[tauri::command]
@@ -293,20 +249,7 @@ pub async fn resume_run<R: Runtime>(
     on_event: Channel<LiveEvent>,
 ) -> AppResult<QueueTicket> {
     blocking(app, move |state| {
-        let run = mobench_engine::report::run_summary(&state.store()?, run_id)?;
-        if !run.resumable {
-            return Err(AppError::new(
-                ErrorCode::Resume,
-                format!(
-                    "run {run_id} is {}: only an interrupted or failed suite run can be resumed",
-                    run.status.as_str()
-                ),
-            ));
-        }
-        let job = Job::Resume {
-            run_id,
-            model: run.model.path.clone(),
-        };
+        let job = runs::resume_job(&state.store()?, run_id)?;
         state
             .runner
             .start(state.db.clone(), vec![job], 0, forward(on_event))
@@ -346,33 +289,18 @@ pub async fn get_run<R: Runtime>(app: AppHandle<R>, run_id: i64) -> AppResult<Ru
 
 #[tauri::command]
 pub async fn get_samples<R: Runtime>(app: AppHandle<R>, run_id: i64) -> AppResult<Vec<SampleRow>> {
-    blocking(app, move |state| {
-        let store = state.store()?;
-        store.run(run_id)?;
-        Ok(store.samples(run_id)?)
-    })
-    .await
+    blocking(app, move |state| views::samples(&state.store()?, run_id)).await
 }
 
 #[tauri::command]
 pub async fn get_readings<R: Runtime>(app: AppHandle<R>, run_id: i64) -> AppResult<Vec<Reading>> {
-    blocking(app, move |state| {
-        let store = state.store()?;
-        store.run(run_id)?;
-        Ok(store.readings(run_id)?)
-    })
-    .await
+    blocking(app, move |state| views::readings(&state.store()?, run_id)).await
 }
 
 #[tauri::command]
 pub async fn delete_run<R: Runtime>(app: AppHandle<R>, run_id: i64) -> AppResult<()> {
     blocking(app, move |state| {
-        if state.runner.is_running(run_id) {
-            return Err(AppError::new(
-                ErrorCode::Busy,
-                format!("run {run_id} is running: cancel it before deleting it"),
-            ));
-        }
+        state.runner.ensure_not_running(run_id)?;
         Ok(state.store()?.delete_run(run_id)?)
     })
     .await

@@ -1,17 +1,11 @@
-//! The MobileAIBench app: Tauri commands over the engine, the run queue, and the app's state.
-//! `run` is the entry point on every platform (desktop `main`, and the iOS/Android library).
+//! The MobileAIBench app: Tauri commands over the core (`mobench-core`), the app's state, the
+//! platform glue and the event forwarding. `run` is the entry point on every platform (desktop
+//! `main`, and the iOS/Android library).
 
 mod bindings;
 mod commands;
-mod datasets;
-pub mod error;
-mod library;
-pub mod lifecycle;
 mod platform;
-pub mod runs;
-pub mod settings;
 pub mod state;
-mod views;
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -130,7 +124,7 @@ pub fn run() {
             // so it shows as resumable on the next start.
             tauri::RunEvent::Exit => state.runner.shutdown(SHUTDOWN_WAIT),
             // iOS/Android leaving and re-entering the foreground (tao: "will resign active" /
-            // "will enter foreground"): pause the run, then carry on (see `lifecycle`).
+            // "will enter foreground"): pause the run, then carry on (see `mobench_core::runs::lifecycle`).
             #[cfg(mobile)]
             tauri::RunEvent::WindowEvent {
                 event: tauri::WindowEvent::Suspended,

@@ -6,9 +6,9 @@ use std::time::Instant;
 
 use mobench_store::Store;
 
-use crate::error::{AppError, AppResult, ErrorCode};
-use crate::runs::Runner;
-use crate::settings::{self, AppSettings};
+use mobench_core::runs::Runner;
+use mobench_core::settings::{self, AppSettings};
+use mobench_core::{AppResult, ErrorCode};
 
 pub struct AppState {
     pub data_dir: PathBuf,
@@ -32,7 +32,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(data_dir: PathBuf, started: Instant) -> AppResult<AppState> {
         std::fs::create_dir_all(&data_dir)
-            .map_err(|e| crate::error::io_error(ErrorCode::Io, &data_dir, &e))?;
+            .map_err(|e| mobench_core::error::io_error(ErrorCode::Io, &data_dir, &e))?;
         let settings = settings::load(&data_dir);
         Ok(AppState {
             db: mobench_engine::paths::db_path(&data_dir),
@@ -70,12 +70,6 @@ impl AppState {
     }
 
     pub fn ensure_idle(&self, what: &str) -> AppResult<()> {
-        match self.runner.active() {
-            Some(_) => Err(AppError::new(
-                ErrorCode::Busy,
-                format!("a run is going: cancel it or wait for it to finish before you {what}"),
-            )),
-            None => Ok(()),
-        }
+        self.runner.ensure_idle(what)
     }
 }

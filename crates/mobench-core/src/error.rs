@@ -8,8 +8,9 @@ use serde::Serialize;
 
 /// What went wrong, for the UI to say what to do next. A closed set, so the UI's table of next
 /// steps is checked for completeness by the TypeScript compiler.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(export))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// Not a GGUF file, cut short, unreadable.
@@ -41,8 +42,9 @@ pub enum ErrorCode {
     Internal,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(export))]
 #[error("{message}")]
 pub struct AppError {
     pub code: ErrorCode,

@@ -13,17 +13,18 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{io_error, AppError, AppResult, ErrorCode};
 
-#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(export))]
 pub struct ModelEntry {
     pub path: String,
     pub file_name: String,
     pub name: Option<String>,
     pub architecture: Option<String>,
-    #[ts(type = "number")]
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub n_params: u64,
     pub quantization: Option<String>,
-    #[ts(type = "number")]
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub size_bytes: u64,
     /// `None` until the file has been hashed (imports are; a referenced file may not be yet).
     pub sha256: Option<String>,
@@ -34,16 +35,18 @@ pub struct ModelEntry {
     pub problem: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(export))]
 #[serde(rename_all = "lowercase")]
 pub enum ImportMode {
     Copy,
     Reference,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(export))]
 #[serde(rename_all = "lowercase")]
 pub enum ImportStage {
     Checking,
@@ -51,13 +54,14 @@ pub enum ImportStage {
     Hashing,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(export))]
 pub struct ImportProgress {
     pub stage: ImportStage,
-    #[ts(type = "number")]
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub bytes_done: u64,
-    #[ts(type = "number")]
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub bytes_total: u64,
 }
 
@@ -331,4 +335,29 @@ pub fn delete(store: &Store, data_dir: &Path, shared: Option<&Path>, path: &str)
         }
         Some(_) => Ok(()),
     }
+}
+
+/// Whether a model will fit in memory at a context size.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(export))]
+pub struct ModelFit {
+    pub model: String,
+    pub fit: mobench_engine::memory::Fit,
+}
+
+/// The memory check the engine makes before each load, made early so a front end can warn
+/// before anything starts (the engine checks again at load: memory changes).
+pub fn memory_fits(models: &[String], n_ctx: u32) -> AppResult<Vec<ModelFit>> {
+    let n_batch = mobench_engine::InferenceSettings::default().n_batch;
+    models
+        .iter()
+        .map(|model| {
+            let fit = mobench_engine::memory::check_model(Path::new(model), n_ctx, n_batch)?;
+            Ok(ModelFit {
+                model: model.clone(),
+                fit,
+            })
+        })
+        .collect()
 }

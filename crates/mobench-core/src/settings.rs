@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{io_error, AppError, AppResult, ErrorCode};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(export))]
 pub struct RunDefaults {
     pub preset: Preset,
     /// Examples per dataset; `None` runs every row.
@@ -21,8 +22,9 @@ pub struct RunDefaults {
     pub template: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(export))]
 pub struct AppSettings {
     pub defaults: RunDefaults,
     /// Seconds to wait between queued runs, so that one model's heat does not slow the next.

@@ -6,14 +6,16 @@ use std::path::Path;
 use mobench_engine::export::ExportKind;
 use mobench_engine::report::RunSummary;
 use mobench_store::resources::ResourceFigure;
-use mobench_store::{AggregateRow, LoadRow, RunDatasetRow, Store};
+use mobench_store::{AggregateRow, LoadRow, RunDatasetRow, SampleRow, Store};
+use mobench_telemetry::Reading;
 use serde::Serialize;
 
 use crate::error::{io_error, AppResult, ErrorCode};
 
 /// One speed test of a speed run.
-#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
-#[ts(export, rename = "SpeedRow")]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(export, rename = "SpeedRow"))]
 pub struct SpeedTestRow {
     pub test: String,
     pub n_threads: u32,
@@ -22,8 +24,9 @@ pub struct SpeedTestRow {
     pub samples_ts: Vec<f64>,
 }
 
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(export)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(export))]
 pub struct RunDetail {
     pub run: RunSummary,
     pub settings: serde_json::Value,
@@ -70,8 +73,21 @@ pub fn detail(store: &Store, run_id: i64) -> AppResult<RunDetail> {
     })
 }
 
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(export)]
+/// Every stored sample of run `run_id` (an error names a run that does not exist).
+pub fn samples(store: &Store, run_id: i64) -> AppResult<Vec<SampleRow>> {
+    store.run(run_id)?;
+    Ok(store.samples(run_id)?)
+}
+
+/// The resource readings of run `run_id` (an error names a run that does not exist).
+pub fn readings(store: &Store, run_id: i64) -> AppResult<Vec<Reading>> {
+    store.run(run_id)?;
+    Ok(store.readings(run_id)?)
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(export))]
 pub struct ExportReport {
     pub path: String,
     pub rows: usize,
