@@ -2,6 +2,20 @@
 //! columns are listed once ([`Stored`]); the INSERT and the SELECT are built from that list
 //! and rows are read back by column name.
 
+/// `read!(row, T { a, b, c: expr })`: a `T` whose fields are read from the row's columns of the
+/// same names (a field given a value takes it instead), so a field and its column are named once.
+macro_rules! read {
+    ($r:expr, $ty:ident { $($field:ident $(: $value:expr)?),* $(,)? }) => {
+        $ty { $($field: read!(@field $r, $field $(, $value)?)),* }
+    };
+    (@field $r:expr, $field:ident) => {
+        $r.get(stringify!($field))?
+    };
+    (@field $r:expr, $field:ident, $value:expr) => {
+        $value
+    };
+}
+
 mod library;
 mod migrations;
 mod resources;

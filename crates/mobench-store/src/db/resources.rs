@@ -40,29 +40,32 @@ const READING_COLUMNS: &[Stored<Reading>] = &[
 
 fn reading_from_row(r: &Row) -> rusqlite::Result<Reading> {
     let u = |c: &str| r.get::<_, Option<i64>>(c).map(|v| v.map(unsigned));
-    Ok(Reading {
-        unix_ms: r.get("unix_ms")?,
-        elapsed_ms: r.get("elapsed_ms")?,
-        phase: Phase::parse(&r.get::<_, String>("phase")?).unwrap_or_default(),
-        sample_index: u("sample_index")?,
-        process_cpu_pct: r.get("process_cpu_pct")?,
-        system_cpu_pct: r.get("system_cpu_pct")?,
-        rss_bytes: u("rss_bytes")?,
-        peak_rss_bytes: u("peak_rss_bytes")?,
-        footprint_bytes: u("footprint_bytes")?,
-        headroom_bytes: u("headroom_bytes")?,
-        system_memory_used_bytes: u("system_memory_used_bytes")?,
-        system_memory_available_bytes: u("system_memory_available_bytes")?,
-        battery_level_pct: r.get("battery_level_pct")?,
-        battery_state: r
-            .get::<_, Option<String>>("battery_state")?
-            .and_then(|s| BatteryState::parse(&s)),
-        power_w: r.get("power_w")?,
-        thermal_state: r
-            .get::<_, Option<String>>("thermal_state")?
-            .and_then(|s| ThermalState::parse(&s)),
-        temperature_c: r.get("temperature_c")?,
-    })
+    Ok(read!(
+        r,
+        Reading {
+            unix_ms,
+            elapsed_ms,
+            phase: Phase::parse(&r.get::<_, String>("phase")?).unwrap_or_default(),
+            sample_index: u("sample_index")?,
+            process_cpu_pct,
+            system_cpu_pct,
+            rss_bytes: u("rss_bytes")?,
+            peak_rss_bytes: u("peak_rss_bytes")?,
+            footprint_bytes: u("footprint_bytes")?,
+            headroom_bytes: u("headroom_bytes")?,
+            system_memory_used_bytes: u("system_memory_used_bytes")?,
+            system_memory_available_bytes: u("system_memory_available_bytes")?,
+            battery_level_pct,
+            battery_state: r
+                .get::<_, Option<String>>("battery_state")?
+                .and_then(|s| BatteryState::parse(&s)),
+            power_w,
+            thermal_state: r
+                .get::<_, Option<String>>("thermal_state")?
+                .and_then(|s| ThermalState::parse(&s)),
+            temperature_c,
+        }
+    ))
 }
 
 impl Store {
@@ -139,11 +142,14 @@ impl Store {
             "SELECT figure, value, missing_reason FROM run_resources WHERE run_id = ?1 ORDER BY rowid",
         )?;
         let rows = st.query_map([run_id], |r| {
-            Ok(ResourceFigure {
-                figure: r.get("figure")?,
-                value: r.get("value")?,
-                missing_reason: r.get("missing_reason")?,
-            })
+            Ok(read!(
+                r,
+                ResourceFigure {
+                    figure,
+                    value,
+                    missing_reason,
+                }
+            ))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

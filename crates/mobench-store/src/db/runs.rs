@@ -36,16 +36,16 @@ fn model_select(alias: &str, prefix: &str) -> String {
 fn model_from_row(r: &Row, prefix: &str) -> rusqlite::Result<ModelRow> {
     let get = |c: &str| format!("{prefix}{c}");
     Ok(ModelRow {
-        id: r.get(get("id").as_str())?,
-        path: r.get(get("path").as_str())?,
-        sha256: r.get(get("sha256").as_str())?,
-        size_bytes: unsigned(r.get(get("size_bytes").as_str())?),
-        name: r.get(get("name").as_str())?,
-        architecture: r.get(get("architecture").as_str())?,
-        n_params: unsigned(r.get(get("n_params").as_str())?),
-        quantization: r.get(get("quantization").as_str())?,
-        n_ctx_train: r.get(get("n_ctx_train").as_str())?,
-        has_chat_template: r.get(get("has_chat_template").as_str())?,
+        id: r.get(&*get("id"))?,
+        path: r.get(&*get("path"))?,
+        sha256: r.get(&*get("sha256"))?,
+        size_bytes: unsigned(r.get(&*get("size_bytes"))?),
+        name: r.get(&*get("name"))?,
+        architecture: r.get(&*get("architecture"))?,
+        n_params: unsigned(r.get(&*get("n_params"))?),
+        quantization: r.get(&*get("quantization"))?,
+        n_ctx_train: r.get(&*get("n_ctx_train"))?,
+        has_chat_template: r.get(&*get("has_chat_template"))?,
     })
 }
 
@@ -66,21 +66,24 @@ fn run_select() -> String {
 }
 
 fn run_from_row(r: &Row) -> rusqlite::Result<RunRow> {
-    Ok(RunRow {
-        id: r.get("id")?,
-        kind: RunKind::parse(&r.get::<_, String>("kind")?),
-        status: RunStatus::parse(&r.get::<_, String>("status")?),
-        failure: r.get("failure")?,
-        settings_json: r.get("settings_json")?,
-        app_version: r.get("app_version")?,
-        llama_version: r.get("llama_version")?,
-        device_json: r.get("device_json")?,
-        started_at: r.get("started_at")?,
-        finished_at: r.get("finished_at")?,
-        samples_done: unsigned(r.get("samples_done")?) as usize,
-        samples_total: unsigned(r.get("samples_total")?) as usize,
-        model: model_from_row(r, "m_")?,
-    })
+    Ok(read!(
+        r,
+        RunRow {
+            id,
+            kind: RunKind::parse(&r.get::<_, String>("kind")?),
+            status: RunStatus::parse(&r.get::<_, String>("status")?),
+            failure,
+            settings_json,
+            app_version,
+            llama_version,
+            device_json,
+            started_at,
+            finished_at,
+            samples_done: unsigned(r.get("samples_done")?) as usize,
+            samples_total: unsigned(r.get("samples_total")?) as usize,
+            model: model_from_row(r, "m_")?,
+        }
+    ))
 }
 
 /// The stored columns of a model load.
@@ -207,16 +210,19 @@ impl Store {
         ))?;
         let rows = st
             .query_map([run_id], |r| {
-                Ok(LoadRow {
-                    cold: r.get("cold")?,
-                    model_load_ms: r.get("model_load_ms")?,
-                    context_ms: r.get("context_ms")?,
-                    n_ctx: r.get("n_ctx")?,
-                    at: r.get("at")?,
-                    backend: r.get("backend")?,
-                    gpu_layers_offloaded: r.get("gpu_layers_offloaded")?,
-                    layers_total: r.get("layers_total")?,
-                })
+                Ok(read!(
+                    r,
+                    LoadRow {
+                        cold,
+                        model_load_ms,
+                        context_ms,
+                        n_ctx,
+                        at,
+                        backend,
+                        gpu_layers_offloaded,
+                        layers_total,
+                    }
+                ))
             })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
@@ -245,7 +251,7 @@ impl Store {
 
     pub fn run_datasets(&self, run_id: i64) -> Result<Vec<RunDatasetRow>> {
         let mut st = self.conn.prepare(
-            "SELECT d.id AS id, d.name AS name, d.task AS task, d.suite AS suite,
+            "SELECT d.id AS dataset_id, d.name AS name, d.task AS task, d.suite AS suite,
                     d.sha256 AS sha256, d.rows AS dataset_rows, rd.task_version AS task_version,
                     rd.rows_json AS rows_json, rd.metrics_json AS metrics_json
              FROM run_datasets rd JOIN datasets d ON d.id = rd.dataset_id
@@ -254,17 +260,20 @@ impl Store {
         let mut rows = st.query([run_id])?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
-            out.push(RunDatasetRow {
-                dataset_id: r.get("id")?,
-                name: r.get("name")?,
-                task: r.get("task")?,
-                suite: r.get("suite")?,
-                sha256: r.get("sha256")?,
-                dataset_rows: unsigned(r.get("dataset_rows")?) as usize,
-                task_version: r.get("task_version")?,
-                rows: json(r, "rows_json", "run_datasets.rows_json")?,
-                metrics: json(r, "metrics_json", "run_datasets.metrics_json")?,
-            });
+            out.push(read!(
+                r,
+                RunDatasetRow {
+                    dataset_id,
+                    name,
+                    task,
+                    suite,
+                    sha256,
+                    dataset_rows: unsigned(r.get("dataset_rows")?) as usize,
+                    task_version,
+                    rows: json(r, "rows_json", "run_datasets.rows_json")?,
+                    metrics: json(r, "metrics_json", "run_datasets.metrics_json")?,
+                }
+            ));
         }
         Ok(out)
     }

@@ -73,51 +73,65 @@ fn sample_from_row(r: &Row) -> rusqlite::Result<SampleRow> {
         }),
         _ => None,
     };
-    Ok(SampleRow {
-        id: r.get("id")?,
-        dataset: r.get("dataset")?,
-        task: r.get("task")?,
-        sample: SampleRecord {
-            dataset_id: r.get("dataset_id")?,
+    let timings = read!(
+        r,
+        SampleTimings {
+            ttft_ms,
+            prefill_ms,
+            decode_calls_ms,
+            prefill_tokens_per_s,
+            decode_tokens_per_s,
+            itl_p50_ms,
+            itl_p95_ms,
+            itl_max_ms,
+            output_eval_ms,
+            total_ms,
+        }
+    );
+    let sample = read!(
+        r,
+        SampleRecord {
+            dataset_id,
             row_index: unsigned(r.get("row_index")?) as usize,
-            example_id: r.get("example_id")?,
-            prompt: r.get("prompt")?,
-            reference: r.get("reference")?,
-            prediction_raw: r.get("prediction_raw")?,
-            prediction: r.get("prediction")?,
-            extra_json: r.get("extra_json")?,
-            error: r.get("error")?,
-            truncated: r.get("truncated")?,
-            stop_reason: r.get("stop_reason")?,
+            example_id,
+            prompt,
+            reference,
+            prediction_raw,
+            prediction,
+            extra_json,
+            error,
+            truncated,
+            stop_reason,
             prompt_tokens: unsigned(r.get("prompt_tokens")?) as usize,
             output_tokens: unsigned(r.get("output_tokens")?) as usize,
-            timings: SampleTimings {
-                ttft_ms: r.get("ttft_ms")?,
-                prefill_ms: r.get("prefill_ms")?,
-                decode_calls_ms: r.get("decode_calls_ms")?,
-                prefill_tokens_per_s: r.get("prefill_tokens_per_s")?,
-                decode_tokens_per_s: r.get("decode_tokens_per_s")?,
-                itl_p50_ms: r.get("itl_p50_ms")?,
-                itl_p95_ms: r.get("itl_p95_ms")?,
-                itl_max_ms: r.get("itl_max_ms")?,
-                output_eval_ms: r.get("output_eval_ms")?,
-                total_ms: r.get("total_ms")?,
-            },
-            llama,
+            timings: timings,
+            llama: llama,
             scores: Vec::new(),
-        },
-    })
+        }
+    );
+    Ok(read!(
+        r,
+        SampleRow {
+            id,
+            dataset,
+            task,
+            sample: sample
+        }
+    ))
 }
 
 fn score_from_row(r: &Row) -> rusqlite::Result<ScoreRecord> {
-    Ok(ScoreRecord {
-        metric: r.get("metric")?,
-        value: r.get("value")?,
-        extracted: r.get("extracted")?,
-        flag: r.get("flag")?,
-        missing_reason: r.get("missing_reason")?,
-        grader: r.get("grader")?,
-    })
+    Ok(read!(
+        r,
+        ScoreRecord {
+            metric,
+            value,
+            extracted,
+            flag,
+            missing_reason,
+            grader,
+        }
+    ))
 }
 
 impl Store {
@@ -240,17 +254,20 @@ impl Store {
         )?;
         let rows = st
             .query_map([run_id], |r| {
-                Ok(AggregateRow {
-                    dataset_id: r.get("dataset_id")?,
-                    dataset: r.get("dataset")?,
-                    task: r.get("task")?,
-                    figure: r.get("figure")?,
-                    stat: r.get("stat")?,
-                    value: r.get("value")?,
-                    n: unsigned(r.get("n")?) as usize,
-                    missing_reason: r.get("missing_reason")?,
-                    grader: r.get("grader")?,
-                })
+                Ok(read!(
+                    r,
+                    AggregateRow {
+                        dataset_id,
+                        dataset,
+                        task,
+                        figure,
+                        stat,
+                        value,
+                        n: unsigned(r.get("n")?) as usize,
+                        missing_reason,
+                        grader,
+                    }
+                ))
             })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)

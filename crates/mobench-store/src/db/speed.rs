@@ -51,44 +51,53 @@ fn result_from_row(r: &Row) -> Result<SpeedRow> {
     Ok(SpeedRow {
         position: unsigned(r.get("position")?) as usize,
         result: BenchResult {
-            test: BenchTest {
-                n_prompt: r.get("n_prompt")?,
-                n_gen: r.get("n_gen")?,
-                n_depth: r.get("n_depth")?,
-                n_threads: r.get("n_threads")?,
-                n_batch: r.get("n_batch")?,
-                n_ubatch: r.get("n_ubatch")?,
-                n_gpu_layers: r.get("n_gpu_layers")?,
-                flash_attn: FlashAttn::parse(&r.get::<_, String>("flash_attn")?)
-                    .unwrap_or_default(),
-            },
+            test: read!(
+                r,
+                BenchTest {
+                    n_prompt,
+                    n_gen,
+                    n_depth,
+                    n_threads,
+                    n_batch,
+                    n_ubatch,
+                    n_gpu_layers,
+                    flash_attn: FlashAttn::parse(&r.get::<_, String>("flash_attn")?)
+                        .unwrap_or_default(),
+                }
+            ),
             samples_ns: json(r, "samples_ns_json", "speed_results.samples_ns_json")?,
             test_time: r.get("test_time")?,
         },
-        meta: BenchModelMeta {
-            model_type: r.get("model_type")?,
-            model_size: unsigned(r.get("model_size")?),
-            model_n_params: unsigned(r.get("model_n_params")?),
-            cpu_info: r.get("cpu_info")?,
-            gpu_info: r.get("gpu_info")?,
-            backends: r.get("backends")?,
-        },
+        meta: read!(
+            r,
+            BenchModelMeta {
+                model_type,
+                model_size: unsigned(r.get("model_size")?),
+                model_n_params: unsigned(r.get("model_n_params")?),
+                cpu_info,
+                gpu_info,
+                backends,
+            }
+        ),
     })
 }
 
 fn round_from_row(r: &Row) -> rusqlite::Result<RoundResult> {
     let tokens: u32 = r.get("tokens")?;
     let duration_ns = unsigned(r.get("duration_ns")?);
-    Ok(RoundResult {
-        round: r.get("round")?,
-        elapsed_ms: r.get("elapsed_ms")?,
-        tokens,
-        duration_ns,
-        tokens_per_s: RoundResult::rate(tokens, duration_ns),
-        thermal_state: r.get("thermal_state")?,
-        temperature_c: r.get("temperature_c")?,
-        cpu_pct: r.get("cpu_pct")?,
-    })
+    Ok(read!(
+        r,
+        RoundResult {
+            round,
+            elapsed_ms,
+            tokens: tokens,
+            duration_ns: duration_ns,
+            tokens_per_s: RoundResult::rate(tokens, duration_ns),
+            thermal_state,
+            temperature_c,
+            cpu_pct,
+        }
+    ))
 }
 
 impl Store {
