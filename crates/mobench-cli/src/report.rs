@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use mobench_metrics::figure::{self, Unit};
 use mobench_metrics::Metric;
-use mobench_store::{AggregateRow, RunRow, Store};
+use mobench_store::{RunRow, Store};
 use serde_json::{json, Value};
 
 pub fn human_count(n: u64) -> String {
@@ -77,58 +77,19 @@ fn truncate(s: &str, n: usize) -> String {
     }
 }
 
-fn parse_json(s: &str) -> Value {
-    serde_json::from_str(s).unwrap_or(Value::Null)
-}
-
-/// The per-dataset figures of a run, grouped: {dataset: {task, figures: {"f1": {mean, n, ...}}}}.
-fn aggregates_json(rows: &[AggregateRow]) -> Value {
-    let mut out = serde_json::Map::new();
-    for a in rows {
-        let entry = out
-            .entry(a.dataset.clone())
-            .or_insert_with(|| json!({ "task": a.task, "figures": {} }));
-        let figs = entry["figures"]
-            .as_object_mut()
-            .expect("figures is an object");
-        let fig = figs.entry(a.figure.clone()).or_insert_with(|| json!({}));
-        fig[a.stat.as_str()] = a.value.map_or(Value::Null, |v| json!(v));
-        fig["n"] = json!(a.n);
-        if let Some(r) = &a.missing_reason {
-            fig["missing_reason"] = json!(r);
-        }
-        if let Some(g) = &a.grader {
-            fig["grader"] = json!(g);
-        }
-    }
-    Value::Object(out)
-}
-
 fn fmt(v: Option<f64>, digits: usize) -> String {
     v.map_or("n/a".into(), |v| format!("{v:.digits$}"))
 }
 
-/// What `show --json` says of any run: its row, settings, device, loads and resource figures.
-fn run_record(store: &Store, run: &RunRow) -> Result<Value> {
-    let mut v = run_json(run);
-    v["settings"] = parse_json(&run.settings_json);
-    v["device"] = parse_json(&run.device_json);
-    v["app_version"] = json!(run.app_version);
-    v["llama_version"] = json!(run.llama_version);
-    v["loads"] = json!(store.loads(run.id)?);
-    v["resources"] = json!(store.resource_figures(run.id)?);
-    Ok(v)
-}
-
 pub fn show(store: &Store, run_id: i64, json: bool) -> Result<ExitCode> {
+    if json {
+        // The app's run detail, the one view of a run (README: "show --json").
+        let detail = mobench_core::views::detail(store, run_id)?;
+        println!("{}", serde_json::to_string_pretty(&detail)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     let run = store.run(run_id)?;
     if run.kind == "speed" {
-        if json {
-            let mut v = run_record(store, &run)?;
-            v["results"] = crate::speed::results_json(store, &run)?;
-            println!("{}", serde_json::to_string_pretty(&v)?);
-            return Ok(ExitCode::SUCCESS);
-        }
         println!(
             "speed run {} · {} · {} ({}, {} params)",
             run.id,
@@ -146,12 +107,6 @@ pub fn show(store: &Store, run_id: i64, json: bool) -> Result<ExitCode> {
     }
     let aggregates = store.aggregates(run_id)?;
     let loads = store.loads(run_id)?;
-    if json {
-        let mut v = run_record(store, &run)?;
-        v["aggregates"] = aggregates_json(&aggregates);
-        println!("{}", serde_json::to_string_pretty(&v)?);
-        return Ok(ExitCode::SUCCESS);
-    }
     println!(
         "run {} · {} · {} ({}, {} params) · {}/{} samples",
         run.id,

@@ -146,7 +146,7 @@ fn a_gguf_llama_cpp_cannot_load_marks_the_run_failed() {
         let reason = failed["failure"].as_str().expect("a failure reason");
         assert_mentions(reason, &["could not load", why]);
         let show = env.show(run_id(failed));
-        assert_eq!(show["failure"], failed["failure"]);
+        assert_eq!(show["run"]["failure"], failed["failure"]);
         runs_before = runs.clone();
     }
     // No sample or score was added by the failed runs.

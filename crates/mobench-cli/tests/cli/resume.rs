@@ -7,7 +7,8 @@ use std::process::Child;
 use std::time::{Duration, Instant};
 
 use crate::support::{
-    count, integrity_check, open_read_only, run_id, table_counts, wait_out, Env, COMMAND_TIMEOUT,
+    aggregates_by_dataset, count, integrity_check, open_read_only, run_id, table_counts, wait_out,
+    Env, COMMAND_TIMEOUT,
 };
 use rusqlite::{Connection, OpenFlags};
 
@@ -63,7 +64,7 @@ fn the_only_run(env: &Env) -> (i64, serde_json::Value) {
 
 /// Resumes `id` and checks it finished every planned sample and kept the ones done before.
 fn resume_and_check(env: &Env, id: i64, before: &[SampleRow]) {
-    let planned = env.show(id)["samples_total"].as_i64().unwrap();
+    let planned = env.show(id)["run"]["samples_total"].as_i64().unwrap();
     let result = env.json(&["resume", &id.to_string(), "--json"]);
     assert_eq!(run_id(&result), id);
     assert_eq!(result["status"], "completed", "{result}");
@@ -101,8 +102,8 @@ fn resume_and_check(env: &Env, id: i64, before: &[SampleRow]) {
         ) >= 2
     );
     let show = env.show(id);
-    assert_eq!(show["status"], "completed");
-    let counted: f64 = show["aggregates"]
+    assert_eq!(show["run"]["status"], "completed");
+    let counted: f64 = aggregates_by_dataset(&show)
         .as_object()
         .unwrap()
         .values()
@@ -190,7 +191,9 @@ fn a_killed_run_leaves_an_intact_database_and_can_be_resumed() {
     assert_eq!(run["status"], "interrupted", "{run}");
     let killed = env.show(id);
     assert!(
-        killed["failure"].as_str().is_some_and(|f| !f.is_empty()),
+        killed["run"]["failure"]
+            .as_str()
+            .is_some_and(|f| !f.is_empty()),
         "the reason is recorded: {killed}"
     );
     let before = stored_samples(&open_read_only(&env.db()), id);
@@ -199,7 +202,7 @@ fn a_killed_run_leaves_an_intact_database_and_can_be_resumed() {
     // A later run leaves it alone.
     let other = env.quick_run();
     assert_eq!(other["status"], "completed");
-    assert_eq!(env.show(id)["status"], "interrupted");
+    assert_eq!(env.show(id)["run"]["status"], "interrupted");
     assert_eq!(stored_samples(&open_read_only(&env.db()), id), before);
 
     resume_and_check(&env, id, &before);

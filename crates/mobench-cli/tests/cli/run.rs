@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::support::{
-    count, fixture, integrity_check, number, numbers, run_id, sha256_hex, shared_datasets,
-    write_model, Csv, Env,
+    aggregates_by_dataset, count, fixture, integrity_check, number, numbers, run_id, sha256_hex,
+    shared_datasets, write_model, Csv, Env,
 };
 use serde_json::Value;
 
@@ -60,14 +60,14 @@ const SAMPLE_COLUMNS: [&str; 13] = [
     "total_ms",
 ];
 
-fn figure<'a>(show: &'a Value, dataset: &str, figure: &str) -> &'a Value {
-    let v = &show["aggregates"][dataset]["figures"][figure];
+fn figure(show: &Value, dataset: &str, figure: &str) -> Value {
+    let grouped = aggregates_by_dataset(show);
+    let v = &grouped[dataset]["figures"][figure];
     assert!(
         v.is_object(),
-        "no figure {figure} for {dataset} in {}",
-        show["aggregates"]
+        "no figure {figure} for {dataset} in {grouped}"
     );
-    v
+    v.clone()
 }
 
 /// Text cells a spreadsheet would evaluate as formulas must have been neutralized.
@@ -133,7 +133,8 @@ fn starter_suite_runs_end_to_end_and_is_stored_shown_and_exported() {
         "device summary: {}",
         show["device"]
     );
-    let aggregates = show["aggregates"].as_object().expect("aggregates object");
+    let grouped = aggregates_by_dataset(&show);
+    let aggregates = grouped.as_object().expect("aggregates object");
     let names: BTreeSet<&str> = aggregates.keys().map(String::as_str).collect();
     let expected: BTreeSet<&str> = STARTER.iter().map(|(d, _, _)| *d).collect();
     assert_eq!(names, expected);
@@ -368,7 +369,8 @@ fn every_real_dataset_file_runs_through_the_cli() {
     let id = run_id(&result);
 
     let show = env.show(id);
-    let listed: BTreeSet<&str> = show["aggregates"]
+    let grouped = aggregates_by_dataset(&show);
+    let listed: BTreeSet<&str> = grouped
         .as_object()
         .expect("aggregates")
         .keys()

@@ -3,7 +3,6 @@
 //! as `runs`, `show`, `compare` and `export` present them, and bad input refused up front.
 
 use crate::support::{count, integrity_check, number, numbers, wait_out, Env, COMMAND_TIMEOUT};
-use serde_json::Value;
 
 /// llama-bench's JSON fields (`test::get_fields()` plus the two sample arrays), in its order:
 /// the contract these tests hold the speed runs to, one name a line.
@@ -98,8 +97,18 @@ fn tests_report_llama_bench_fields_and_statistics_of_their_repetitions() {
     assert_eq!(listed[0]["kind"], "speed");
     assert_eq!(listed[0]["status"], "completed");
     let shown = env.json(&["show", &run_id.to_string(), "--json"]);
-    assert_eq!(shown["kind"], "speed");
-    assert_eq!(&shown["results"], &Value::Array(rows.clone()));
+    assert_eq!(shown["run"]["kind"], "speed");
+    // Each llama-bench row is one speed test of the run detail, with the same rates.
+    let tests = shown["speed"]
+        .as_array()
+        .expect("speed tests in show --json");
+    assert_eq!(tests.len(), rows.len(), "{shown}");
+    for (test, row) in tests.iter().zip(rows.iter()) {
+        assert_eq!(test["n_threads"], row["n_threads"], "{test} vs {row}");
+        assert_eq!(test["avg_ts"], row["avg_ts"], "{test} vs {row}");
+        assert_eq!(test["stddev_ts"], row["stddev_ts"], "{test} vs {row}");
+        assert_eq!(test["samples_ts"], row["samples_ts"], "{test} vs {row}");
+    }
     assert!(shown["device"]["logical_cores"].as_u64().unwrap() >= 1);
     assert!(
         shown["resources"]

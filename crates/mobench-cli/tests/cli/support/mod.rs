@@ -144,6 +144,34 @@ impl Env {
 }
 
 /// A JSON number, or a failure naming what was there instead.
+/// `show --json`'s aggregates (one row per dataset, figure and statistic) grouped for lookup:
+/// {dataset: {task, figures: {figure: {stat: value, n, missing_reason?, grader?}}}}.
+pub fn aggregates_by_dataset(show: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for a in show["aggregates"]
+        .as_array()
+        .expect("aggregates in show --json")
+    {
+        let dataset = a["dataset"].as_str().expect("a dataset name");
+        let entry = out
+            .entry(dataset)
+            .or_insert_with(|| serde_json::json!({ "task": a["task"], "figures": {} }));
+        let fig = entry["figures"]
+            .as_object_mut()
+            .unwrap()
+            .entry(a["figure"].as_str().expect("a figure name"))
+            .or_insert_with(|| serde_json::json!({}));
+        fig[a["stat"].as_str().expect("a statistic")] = a["value"].clone();
+        fig["n"] = a["n"].clone();
+        for optional in ["missing_reason", "grader"] {
+            if !a[optional].is_null() {
+                fig[optional] = a[optional].clone();
+            }
+        }
+    }
+    Value::Object(out)
+}
+
 pub fn number(v: &Value) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
 }
