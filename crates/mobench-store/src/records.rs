@@ -87,9 +87,10 @@ impl From<&str> for RunKind {
     }
 }
 
+/// Its stored name; a width pads it as it would the text (`{:<6}`).
 impl std::fmt::Display for RunKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -369,4 +370,27 @@ pub struct AggregateRow {
     pub n: usize,
     pub missing_reason: Option<String>,
     pub grader: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_kind_is_stored_and_shown_by_its_name() {
+        for kind in [RunKind::Suite, RunKind::Speed] {
+            assert_eq!(RunKind::parse(kind.as_str()), kind);
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
+        assert_eq!(format!("{:<6}|", RunKind::Speed), "speed |");
+    }
+
+    #[test]
+    fn runs_of_both_kinds_have_no_common_kind() {
+        use RunKind::{Speed, Suite};
+        assert_eq!(RunKind::common([]), Ok(None));
+        assert_eq!(RunKind::common([Speed, Speed]), Ok(Some(Speed)));
+        assert_eq!(RunKind::common([Suite]), Ok(Some(Suite)));
+        assert_eq!(RunKind::common([Suite, Suite, Speed]), Err(MixedKinds));
+    }
 }
