@@ -90,7 +90,7 @@ impl BatteryState {
 }
 
 /// One sample of what the run costs the device. A `None` is a sensor this platform does not
-/// offer or could not read at that moment; [`crate::Probe::sensors`] says why.
+/// offer or could not read at that moment; `Probe::sensors` says why.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Reading {

@@ -10,7 +10,7 @@ use mobench_metrics::figure;
 use serde::{Deserialize, Serialize};
 
 use crate::phase::Phase;
-use crate::reading::{Reading, SensorStatus, ThermalState};
+use crate::reading::{BatteryState, Reading, SensorStatus, ThermalState};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
@@ -470,7 +470,7 @@ fn battery_summary(t: &Timeline, generated_tokens: u64, missing: &mut Missing) -
     };
     if !t
         .readings()
-        .any(|r| r.battery_state == Some(crate::BatteryState::Discharging))
+        .any(|r| r.battery_state == Some(BatteryState::Discharging))
     {
         return unavailable(
             missing,

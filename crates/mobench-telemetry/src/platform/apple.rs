@@ -333,7 +333,7 @@ pub(crate) fn identity() -> PlatformIdentity {
         std::env::consts::OS
     };
     let device_name = match &model {
-        Ok(m) => crate::apple_marketing_name(m)
+        Ok(m) => crate::apple_models::apple_marketing_name(m)
             .map(str::to_string)
             .ok_or_else(|| format!("no marketing name is known for {m}")),
         Err(e) => Err(e.clone()),

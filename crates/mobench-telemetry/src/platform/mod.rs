@@ -17,6 +17,14 @@ use crate::reading::{Reading, SensorStatus};
 use linux::probe::LinuxProbe;
 use linux::LinuxPaths;
 
+// The platform's parts of the identity of the device this runs on.
+#[cfg(target_vendor = "apple")]
+use apple::identity as platform_identity;
+#[cfg(not(any(target_os = "linux", target_os = "android", target_vendor = "apple")))]
+use fallback::identity as platform_identity;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+use linux::identity as platform_identity;
+
 /// The probe of one backend.
 pub(crate) enum Backend {
     Linux(Box<LinuxProbe>),
@@ -70,14 +78,6 @@ impl Backend {
         }
     }
 }
-
-// The platform's parts of the identity of the device this runs on.
-#[cfg(target_vendor = "apple")]
-use apple::identity as platform_identity;
-#[cfg(not(any(target_os = "linux", target_os = "android", target_vendor = "apple")))]
-use fallback::identity as platform_identity;
-#[cfg(any(target_os = "linux", target_os = "android"))]
-use linux::identity as platform_identity;
 
 /// What device this runs on, taken once per run.
 pub fn device_identity() -> DeviceIdentity {
