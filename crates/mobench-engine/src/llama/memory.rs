@@ -324,16 +324,19 @@ mod tests {
         );
     }
 
+    /// A 7B model with a 4096-token context against `limit`.
+    fn check_7b(limit: Limit) -> Fit {
+        check(llama7b().estimate(4096, 512), limit, 4096)
+    }
+
+    /// Under a hard limit of `bytes`.
+    fn hard(bytes: u64) -> Limit {
+        Limit::Hard { bytes }
+    }
+
     #[test]
     fn a_hard_limit_exceeded_is_fatal_and_says_so_plainly() {
-        let e = llama7b().estimate(4096, 512);
-        let fit = check(
-            e,
-            Limit::Hard {
-                bytes: 3_000_000_000,
-            },
-            4096,
-        );
+        let fit = check_7b(hard(3_000_000_000));
         assert_eq!(fit.verdict, Verdict::WontFit);
         assert!(fit.is_fatal());
         let m = fit.message.unwrap();
@@ -351,14 +354,9 @@ mod tests {
 
     #[test]
     fn a_soft_limit_exceeded_warns_but_is_not_fatal() {
-        let e = llama7b().estimate(4096, 512);
-        let fit = check(
-            e,
-            Limit::Soft {
-                bytes: 2_000_000_000,
-            },
-            4096,
-        );
+        let fit = check_7b(Limit::Soft {
+            bytes: 2_000_000_000,
+        });
         assert_eq!(fit.verdict, Verdict::WontFit);
         assert!(!fit.is_fatal());
         assert!(fit.message.unwrap().contains("swap"));
@@ -366,37 +364,15 @@ mod tests {
 
     #[test]
     fn tight_fits_and_comfortable_fits() {
-        let e = llama7b().estimate(4096, 512);
-        let tight = check(
-            e,
-            Limit::Hard {
-                bytes: e.total_bytes + e.total_bytes / 20,
-            },
-            4096,
-        );
+        let need = llama7b().estimate(4096, 512).total_bytes;
+        let tight = check_7b(hard(need + need / 20));
         assert_eq!(tight.verdict, Verdict::Tight);
         assert!(!tight.is_fatal());
         assert!(tight.message.unwrap().contains("little to spare"));
-        let roomy = check(
-            e,
-            Limit::Hard {
-                bytes: e.total_bytes * 2,
-            },
-            4096,
-        );
+        let roomy = check_7b(hard(need * 2));
         assert_eq!((roomy.verdict, roomy.message), (Verdict::Fits, None));
         // Exactly at the limit still fits.
-        assert_ne!(
-            check(
-                e,
-                Limit::Hard {
-                    bytes: e.total_bytes
-                },
-                4096
-            )
-            .verdict,
-            Verdict::WontFit
-        );
+        assert_ne!(check_7b(hard(need)).verdict, Verdict::WontFit);
     }
 
     #[test]

@@ -197,43 +197,36 @@ mod tests {
         );
     }
 
+    /// Why a default request changed by `change` is refused (a 2048-token model, 4 CPUs).
+    fn refused(change: impl FnOnce(&mut SpeedRequest)) -> String {
+        let mut r = req();
+        change(&mut r);
+        r.validate(2048, 4).unwrap_err()
+    }
+
     #[test]
     fn bad_requests_are_refused_before_loading() {
-        let mut r = req();
-        r.reps = 0;
-        assert!(r.validate(2048, 4).unwrap_err().contains("--reps"));
-        let mut r = req();
-        r.threads = vec![8];
-        assert!(r
-            .validate(2048, 4)
-            .unwrap_err()
-            .contains("more than this machine's 4"));
-        let mut r = req();
-        r.threads = vec![0];
-        assert!(r.validate(2048, 4).unwrap_err().contains("--threads"));
-        let mut r = req();
-        r.n_depth = vec![2000];
-        let e = r.validate(2048, 4).unwrap_err();
+        assert!(refused(|r| r.reps = 0).contains("--reps"));
+        assert!(refused(|r| r.threads = vec![8]).contains("more than this machine's 4"));
+        assert!(refused(|r| r.threads = vec![0]).contains("--threads"));
+        let e = refused(|r| r.n_depth = vec![2000]);
         assert!(
             e.contains("pp512 @ d2000 needs a 2512-token context"),
             "{e}"
         );
-        let mut r = req();
-        r.n_prompt = vec![0];
-        r.n_gen = vec![0];
-        assert!(r
-            .validate(2048, 4)
-            .unwrap_err()
-            .contains("nothing to measure"));
-        let mut r = req();
-        r.pg = vec![(0, 5)];
-        assert!(r.validate(2048, 4).unwrap_err().contains("--pg"));
-        let mut r = req();
-        r.sustained = Some(Sustained {
-            minutes: 0.0,
-            round_tokens: 32,
+        let nothing = refused(|r| {
+            r.n_prompt = vec![0];
+            r.n_gen = vec![0];
         });
-        assert!(r.validate(2048, 4).unwrap_err().contains("--sustained"));
+        assert!(nothing.contains("nothing to measure"));
+        assert!(refused(|r| r.pg = vec![(0, 5)]).contains("--pg"));
+        let sustained = refused(|r| {
+            r.sustained = Some(Sustained {
+                minutes: 0.0,
+                round_tokens: 32,
+            })
+        });
+        assert!(sustained.contains("--sustained"));
         assert!(req().validate(2048, 4).is_ok());
     }
 }
