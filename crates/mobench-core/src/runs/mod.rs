@@ -273,7 +273,7 @@ impl Runner {
                 emit(LiveEvent::Queue(QueueEvent::Cooldown {
                     seconds: queue.cooldown_s,
                 }));
-                sleep_unless_stopped(&queue.cancel, queue.cooldown_s);
+                mobench_engine::speed::cool_down(queue.cooldown_s, &queue.cancel);
             }
             match queue.cancel.reason() {
                 Some(StopReason::Paused) => {
@@ -464,11 +464,4 @@ impl Runner {
 /// `job` followed by every job still queued.
 fn with_rest(job: Job, jobs: &mut VecDeque<Job>) -> Vec<Job> {
     std::iter::once(job).chain(jobs.drain(..)).collect()
-}
-
-fn sleep_unless_stopped(cancel: &CancelFlag, seconds: u32) {
-    let until = Instant::now() + Duration::from_secs(seconds.into());
-    while Instant::now() < until && !cancel.is_cancelled() {
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
