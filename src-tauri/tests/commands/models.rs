@@ -89,6 +89,11 @@ fn models_are_imported_copied_or_referenced_and_deleted() {
 #[test]
 fn files_that_are_not_whole_models_are_refused_and_nothing_is_written() {
     let t = app();
+    assert_eq!(
+        t.models().len(),
+        1,
+        "the built-in model, in the models folder"
+    );
     let gguf = users_model(&t);
     let picked = gguf.parent().unwrap();
     // Not a GGUF, and a GGUF cut short: refused, nothing written.
@@ -112,6 +117,7 @@ fn files_that_are_not_whole_models_are_refused_and_nothing_is_written() {
         std::fs::read_dir(&t.state().models_dir).unwrap().count(),
         before
     );
+    assert_eq!(t.models().len(), 1);
 }
 
 /// An app with a shared folder (`Documents` in the test's folder) holding what Finder or the
