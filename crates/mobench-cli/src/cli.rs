@@ -24,7 +24,8 @@ pub enum Command {
     /// Run a suite on a model (default: the starter suite on the built-in tiny model)
     Run(RunArgs),
     /// Measure speed as llama.cpp's llama-bench does (pp/tg/pg tests), or sustained over minutes
-    Bench(BenchArgs),
+    #[command(visible_alias = "bench")]
+    Speed(SpeedArgs),
     /// Finish an interrupted run without redoing finished samples
     Resume {
         run_id: i64,
@@ -161,10 +162,10 @@ pub struct RunArgs {
     pub json: bool,
 }
 
-/// `mobench bench`: llama-bench's flags and defaults. Lists (comma-separated) sweep, one test
+/// `mobench speed` (or `bench`): llama-bench's flags and defaults. Lists (comma-separated) sweep, one test
 /// per combination.
 #[derive(Args, Debug)]
-pub struct BenchArgs {
+pub struct SpeedArgs {
     /// GGUF model file (default: the built-in tiny model)
     #[arg(short, long, value_name = "PATH")]
     pub model: Option<PathBuf>,
@@ -236,7 +237,7 @@ pub struct BenchArgs {
     pub sample_interval: u32,
     /// Output format on stdout (md: llama-bench's table)
     #[arg(long, value_enum, default_value = "md")]
-    pub format: BenchFormat,
+    pub format: SpeedFormat,
     /// Same as --format json
     #[arg(long)]
     pub json: bool,
@@ -250,7 +251,7 @@ pub enum FlashAttnArg {
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
-pub enum BenchFormat {
+pub enum SpeedFormat {
     Md,
     Csv,
     Json,

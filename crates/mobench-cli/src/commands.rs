@@ -23,7 +23,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         ..Default::default()
     })) {
         Command::Run(args) => run(&db, args),
-        Command::Bench(args) => crate::speed::bench(&db, args, ctrl_c_cancels()),
+        Command::Speed(args) => crate::speed::run(&db, args, ctrl_c_cancels()),
         Command::Resume { run_id, json } => resume(&db, run_id, json),
         Command::Runs { json } => report::runs(&open(&db)?, json),
         Command::Show { run_id, json } => report::show(&open(&db)?, run_id, json),
@@ -185,7 +185,7 @@ fn export_table(
     samples: bool,
     format: ExportFormat,
 ) -> Result<Table> {
-    Ok(mobench_engine::export::suite_or_speed_table(
+    Ok(mobench_engine::report::export::suite_or_speed_table(
         store,
         selected,
         samples,
@@ -203,7 +203,7 @@ fn telemetry_table(store: &Store, selected: &[RunRow]) -> Result<Table> {
 }
 
 fn write_table(table: &Table, format: ExportFormat, out: &Path) -> Result<ExitCode> {
-    mobench_engine::export::write_atomically(out, |w| match format {
+    mobench_engine::report::export::write_atomically(out, |w| match format {
         ExportFormat::Csv => table.write_csv(w),
         ExportFormat::Json => {
             serde_json::to_writer_pretty(&mut *w, &table.to_json())?;
@@ -410,8 +410,8 @@ fn inspect(db: &Path, model: &Path, json: bool) -> Result<ExitCode> {
     // The database only caches the sha256 (large files take a while to hash); without one,
     // inspecting still works.
     let store = mobench_engine::open_store(db).ok();
-    let mut info = mobench_engine::model::inspect(model, store.as_ref())?;
-    let loaded = mobench_engine::llm::load_model(model, 0)?;
+    let mut info = mobench_engine::llama::model::inspect(model, store.as_ref())?;
+    let loaded = mobench_engine::llama::load_model(model, 0)?;
     info.n_params = loaded.model.n_params();
     if json {
         println!("{}", serde_json::to_string_pretty(&info)?);

@@ -28,7 +28,7 @@ fn or_reason(value: Option<String>, sensors: &[SensorStatus], sensor: &str) -> S
 }
 
 pub fn device(json: bool) -> Result<ExitCode> {
-    let summary = mobench_engine::device::summary();
+    let summary = mobench_engine::llama::device::summary();
     let mut probe = Probe::new();
     let sensors = probe.sensors();
     let tracker = PhaseTracker::new();

@@ -1,4 +1,4 @@
-//! `mobench bench` and the views of speed runs: llama-bench's markdown table, its CSV/JSON
+//! `mobench speed` and the views of speed runs: llama-bench's markdown table, its CSV/JSON
 //! fields, sustained-mode summaries, and comparisons between speed runs.
 
 use std::io::Write;
@@ -6,23 +6,22 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{anyhow, Result};
-use mobench_engine::bench::BenchRequest;
-use mobench_engine::{Control, Event, Sink, Sustained};
+use mobench_engine::{Control, Event, Sink, SpeedRequest, Sustained};
 use mobench_store::export::Table;
 use mobench_store::speed::{summarize_rounds, FlashAttn, RoundResult, SpeedRow, SustainedSummary};
 use mobench_store::{RunRow, RunStatus, Store};
 use serde_json::{json, Value};
 
-use crate::cli::{BenchArgs, BenchFormat, FlashAttnArg};
+use crate::cli::{FlashAttnArg, SpeedArgs, SpeedFormat};
 use crate::{paths, EXIT_INTERRUPTED};
 
-/// Resolves `bench`'s raw arguments; the engine checks the rest against the model's header.
-fn resolve(args: &BenchArgs) -> Result<BenchRequest> {
+/// Resolves `speed`'s raw arguments; the engine checks the rest against the model's header.
+fn resolve(args: &SpeedArgs) -> Result<SpeedRequest> {
     let model = match &args.model {
         Some(m) => m.clone(),
         None => mobench_engine::ensure_builtin_model(&paths::data_dir()?)?,
     };
-    let mut request = BenchRequest::new(model);
+    let mut request = SpeedRequest::new(model);
     request.n_prompt = args.n_prompt.clone();
     request.n_gen = args.n_gen.clone();
     request.pg = args
@@ -63,9 +62,9 @@ fn parse_pair(s: &str) -> Result<(u32, u32)> {
 }
 
 /// Progress on stderr: one line per finished test or round; stdout keeps only the results.
-struct BenchProgress;
+struct SpeedProgress;
 
-impl Sink for BenchProgress {
+impl Sink for SpeedProgress {
     fn wants_tokens(&self) -> bool {
         false
     }
@@ -118,18 +117,18 @@ impl Sink for BenchProgress {
     }
 }
 
-pub fn bench(db: &Path, args: BenchArgs, cancel: mobench_engine::CancelFlag) -> Result<ExitCode> {
+pub fn run(db: &Path, args: SpeedArgs, cancel: mobench_engine::CancelFlag) -> Result<ExitCode> {
     let request = resolve(&args)?;
     let format = if args.json {
-        BenchFormat::Json
+        SpeedFormat::Json
     } else {
         args.format
     };
-    let outcome = mobench_engine::run_bench(db, request, cancel, &mut BenchProgress)?;
+    let outcome = mobench_engine::run_speed(db, request, cancel, &mut SpeedProgress)?;
     let store = mobench_engine::open_store(db)?;
     let run = store.run(outcome.run_id)?;
     if is_sustained(&run) {
-        print_sustained(&store, &run, format == BenchFormat::Json)?;
+        print_sustained(&store, &run, format == SpeedFormat::Json)?;
     } else {
         let rows = store.speed_results(outcome.run_id)?;
         print_results(&run, &rows, format)?;
@@ -143,23 +142,23 @@ pub fn bench(db: &Path, args: BenchArgs, cancel: mobench_engine::CancelFlag) -> 
 }
 
 fn is_sustained(run: &RunRow) -> bool {
-    serde_json::from_str::<BenchRequest>(&run.settings_json).is_ok_and(|r| r.sustained.is_some())
+    serde_json::from_str::<SpeedRequest>(&run.settings_json).is_ok_and(|r| r.sustained.is_some())
 }
 
 fn table_of(runs: &[(RunRow, Vec<SpeedRow>)], samples: bool) -> Table {
-    mobench_engine::export::speed_table(runs, samples)
+    mobench_engine::report::export::speed_table(runs, samples)
 }
 
-fn print_results(run: &RunRow, rows: &[SpeedRow], format: BenchFormat) -> Result<()> {
+fn print_results(run: &RunRow, rows: &[SpeedRow], format: SpeedFormat) -> Result<()> {
     let mut out = std::io::stdout().lock();
     let runs = [(run.clone(), rows.to_vec())];
     match format {
-        BenchFormat::Json => {
+        SpeedFormat::Json => {
             serde_json::to_writer_pretty(&mut out, &table_of(&runs, true).to_json())?;
             writeln!(out)?;
         }
-        BenchFormat::Csv => table_of(&runs, false).write_csv(&mut out)?,
-        BenchFormat::Md => write!(out, "{}", markdown(rows))?,
+        SpeedFormat::Csv => table_of(&runs, false).write_csv(&mut out)?,
+        SpeedFormat::Md => write!(out, "{}", markdown(rows))?,
     }
     Ok(())
 }

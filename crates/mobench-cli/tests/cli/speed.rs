@@ -148,7 +148,8 @@ fn thread_lists_sweep_and_speed_runs_compare_by_test() {
         "header, rule and one row per combination:\n{md}"
     );
     let first = last_run_id(&env);
-    env.ok(&["bench", "-p", "16", "-n", "4", "-r", "2"]);
+    // `speed` is the command's name; `bench` (above) its alias.
+    env.ok(&["speed", "-p", "16", "-n", "4", "-r", "2"]);
     let second = last_run_id(&env);
     let cmp = env.json(&["compare", &first.to_string(), &second.to_string(), "--json"]);
     let rows = cmp["rows"].as_array().unwrap();
