@@ -317,8 +317,8 @@ pub struct SampleRecord {
     pub dataset_id: i64,
 }
 
-/// A stored sample read back, with its id and its dataset's name and task; its fields are the
-/// record's (`row.prompt` reads `row.sample.prompt`).
+/// A stored sample read back: the record with its id and its dataset's name and task, all in
+/// one flat object.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct SampleRow {
@@ -330,6 +330,7 @@ pub struct SampleRow {
     pub sample: SampleRecord,
 }
 
+// `row.prompt` reads `row.sample.prompt`: a row is its record and a little more.
 impl std::ops::Deref for SampleRow {
     type Target = SampleRecord;
     fn deref(&self) -> &SampleRecord {

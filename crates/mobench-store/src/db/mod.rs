@@ -4,14 +4,18 @@
 
 /// `read!(row, T { a, b, c: expr })`: a `T` whose fields are read from the row's columns of the
 /// same names (a field given a value takes it instead), so a field and its column are named once.
+/// `read!(row, prefix => T { .. })` reads the columns named with `prefix` before the field's name.
 macro_rules! read {
     ($r:expr, $ty:ident { $($field:ident $(: $value:expr)?),* $(,)? }) => {
-        $ty { $($field: read!(@field $r, $field $(, $value)?)),* }
+        read!($r, "" => $ty { $($field $(: $value)?),* })
     };
-    (@field $r:expr, $field:ident) => {
-        $r.get(stringify!($field))?
+    ($r:expr, $prefix:expr => $ty:ident { $($field:ident $(: $value:expr)?),* $(,)? }) => {
+        $ty { $($field: read!(@field $r, $prefix, $field $(, $value)?)),* }
     };
-    (@field $r:expr, $field:ident, $value:expr) => {
+    (@field $r:expr, $prefix:expr, $field:ident) => {
+        $r.get(format!("{}{}", $prefix, stringify!($field)).as_str())?
+    };
+    (@field $r:expr, $prefix:expr, $field:ident, $value:expr) => {
         $value
     };
 }
@@ -92,11 +96,6 @@ pub(crate) fn int(v: u64) -> Value {
 /// An optional unsigned count as SQLite stores it.
 pub(crate) fn opt_int(v: Option<u64>) -> Value {
     v.map_or(Value::Null, int)
-}
-
-/// An unsigned count read back.
-pub(crate) fn unsigned(v: i64) -> u64 {
-    v.max(0) as u64
 }
 
 /// A database with one model and one run of `kind`, for the store's unit tests.

@@ -5,7 +5,7 @@ use mobench_telemetry::{BatteryState, Phase, Reading, ThermalState};
 use rusqlite::types::Value;
 use rusqlite::{params, Row};
 
-use super::{insert_sql, insert_values, opt_int, select_list, stored, unsigned, Store, Stored};
+use super::{insert_sql, insert_values, opt_int, select_list, stored, Store, Stored};
 use crate::resources::ResourceFigure;
 use crate::Result;
 
@@ -39,22 +39,21 @@ const READING_COLUMNS: &[Stored<Reading>] = &[
 ];
 
 fn reading_from_row(r: &Row) -> rusqlite::Result<Reading> {
-    let u = |c: &str| r.get::<_, Option<i64>>(c).map(|v| v.map(unsigned));
     Ok(read!(
         r,
         Reading {
             unix_ms,
             elapsed_ms,
             phase: Phase::parse(&r.get::<_, String>("phase")?).unwrap_or_default(),
-            sample_index: u("sample_index")?,
+            sample_index,
             process_cpu_pct,
             system_cpu_pct,
-            rss_bytes: u("rss_bytes")?,
-            peak_rss_bytes: u("peak_rss_bytes")?,
-            footprint_bytes: u("footprint_bytes")?,
-            headroom_bytes: u("headroom_bytes")?,
-            system_memory_used_bytes: u("system_memory_used_bytes")?,
-            system_memory_available_bytes: u("system_memory_available_bytes")?,
+            rss_bytes,
+            peak_rss_bytes,
+            footprint_bytes,
+            headroom_bytes,
+            system_memory_used_bytes,
+            system_memory_available_bytes,
             battery_level_pct,
             battery_state: r
                 .get::<_, Option<String>>("battery_state")?

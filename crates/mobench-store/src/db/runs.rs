@@ -3,50 +3,48 @@
 use rusqlite::types::Value;
 use rusqlite::{params, OptionalExtension, Row};
 
-use super::{insert_sql, insert_values, int, now, select_list, stored, unsigned, Store, Stored};
+use super::{insert_sql, insert_values, int, now, select_list, stored, Store, Stored};
 use crate::records::{
     LoadRow, ModelRow, NewDataset, NewLoad, NewModel, NewRun, PlannedDataset, RunDatasetRow,
     RunKind, RunRow, RunStatus,
 };
 use crate::{Result, StoreError};
 
-/// The columns of a model row, read back by name (with a prefix where a join renames them).
-const MODEL_COLUMNS: &[&str] = &[
-    "id",
-    "path",
-    "sha256",
-    "size_bytes",
-    "name",
-    "architecture",
-    "n_params",
-    "quantization",
-    "n_ctx_train",
-    "has_chat_template",
+/// The stored columns of a model; a file is known by its path and content (`path`, `sha256`).
+const MODEL_COLUMNS: &[Stored<NewModel>] = &[
+    stored("path", |m| m.path.clone().into()),
+    stored("sha256", |m| m.sha256.clone().into()),
+    stored("size_bytes", |m| int(m.size_bytes)),
+    stored("name", |m| m.name.clone().into()),
+    stored("architecture", |m| m.architecture.clone().into()),
+    stored("n_params", |m| int(m.n_params)),
+    stored("quantization", |m| m.quantization.clone().into()),
+    stored("n_ctx_train", |m| m.n_ctx_train.into()),
+    stored("has_chat_template", |m| m.has_chat_template.into()),
 ];
 
 /// The model columns of a SELECT, `m.id AS m_id, ...` under `alias` and `prefix`.
 fn model_select(alias: &str, prefix: &str) -> String {
-    MODEL_COLUMNS
-        .iter()
+    std::iter::once("id")
+        .chain(MODEL_COLUMNS.iter().map(|c| c.name))
         .map(|c| format!("{alias}.{c} AS {prefix}{c}"))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
 fn model_from_row(r: &Row, prefix: &str) -> rusqlite::Result<ModelRow> {
-    let get = |c: &str| format!("{prefix}{c}");
-    Ok(ModelRow {
-        id: r.get(&*get("id"))?,
-        path: r.get(&*get("path"))?,
-        sha256: r.get(&*get("sha256"))?,
-        size_bytes: unsigned(r.get(&*get("size_bytes"))?),
-        name: r.get(&*get("name"))?,
-        architecture: r.get(&*get("architecture"))?,
-        n_params: unsigned(r.get(&*get("n_params"))?),
-        quantization: r.get(&*get("quantization"))?,
-        n_ctx_train: r.get(&*get("n_ctx_train"))?,
-        has_chat_template: r.get(&*get("has_chat_template"))?,
-    })
+    Ok(read!(r, prefix => ModelRow {
+        id,
+        path,
+        sha256,
+        size_bytes,
+        name,
+        architecture,
+        n_params,
+        quantization,
+        n_ctx_train,
+        has_chat_template,
+    }))
 }
 
 /// A run row with its progress and its model, every column named.
@@ -79,12 +77,24 @@ fn run_from_row(r: &Row) -> rusqlite::Result<RunRow> {
             device_json,
             started_at,
             finished_at,
-            samples_done: unsigned(r.get("samples_done")?) as usize,
-            samples_total: unsigned(r.get("samples_total")?) as usize,
+            samples_done,
+            samples_total,
             model: model_from_row(r, "m_")?,
         }
     ))
 }
+
+/// The stored columns of a dataset in a run's plan (its position is the plan's order).
+const PLAN_COLUMNS: &[Stored<PlannedDataset>] = &[
+    stored("dataset_id", |p| p.dataset_id.into()),
+    stored("task_version", |p| p.task_version.into()),
+    stored("rows_json", |p| {
+        serde_json::to_string(&p.rows).unwrap_or_default().into()
+    }),
+    stored("metrics_json", |p| {
+        serde_json::to_string(&p.metrics).unwrap_or_default().into()
+    }),
+];
 
 /// The stored columns of a model load.
 const LOAD_COLUMNS: &[Stored<NewLoad>] = &[
@@ -99,24 +109,18 @@ const LOAD_COLUMNS: &[Stored<NewLoad>] = &[
 
 impl Store {
     pub fn upsert_model(&self, m: &NewModel) -> Result<i64> {
+        // Known again (same path and content): what was read from its header is refreshed.
+        let refresh: Vec<String> = MODEL_COLUMNS
+            .iter()
+            .map(|c| format!("{0} = excluded.{0}", c.name))
+            .collect();
         self.conn.execute(
-            "INSERT INTO models (path, sha256, size_bytes, name, architecture, n_params, quantization,
-                                 n_ctx_train, has_chat_template, added_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-             ON CONFLICT (path, sha256) DO UPDATE SET name = ?4, architecture = ?5, n_params = ?6,
-                 quantization = ?7, n_ctx_train = ?8, has_chat_template = ?9",
-            params![
-                m.path,
-                m.sha256,
-                int(m.size_bytes),
-                m.name,
-                m.architecture,
-                int(m.n_params),
-                m.quantization,
-                m.n_ctx_train,
-                m.has_chat_template,
-                now()
-            ],
+            &format!(
+                "{} ON CONFLICT (path, sha256) DO UPDATE SET {}",
+                insert_sql("models", &["added_at"], MODEL_COLUMNS),
+                refresh.join(", ")
+            ),
+            insert_values([Value::from(now())], MODEL_COLUMNS, m),
         )?;
         Ok(self.conn.query_row(
             "SELECT id FROM models WHERE path = ?1 AND sha256 = ?2",
@@ -168,18 +172,11 @@ impl Store {
             ],
         )?;
         let run_id = tx.last_insert_rowid();
+        let sql = insert_sql("run_datasets", &["run_id", "position"], PLAN_COLUMNS);
         for (pos, p) in plan.iter().enumerate() {
             tx.execute(
-                "INSERT INTO run_datasets (run_id, dataset_id, position, task_version, rows_json, metrics_json)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    run_id,
-                    p.dataset_id,
-                    pos as i64,
-                    p.task_version,
-                    serde_json::to_string(&p.rows).unwrap_or_default(),
-                    serde_json::to_string(&p.metrics).unwrap_or_default(),
-                ],
+                &sql,
+                insert_values([Value::from(run_id), int(pos as u64)], PLAN_COLUMNS, p),
             )?;
         }
         tx.commit()?;
@@ -268,7 +265,7 @@ impl Store {
                     task,
                     suite,
                     sha256,
-                    dataset_rows: unsigned(r.get("dataset_rows")?) as usize,
+                    dataset_rows,
                     task_version,
                     rows: json(r, "rows_json", "run_datasets.rows_json")?,
                     metrics: json(r, "metrics_json", "run_datasets.metrics_json")?,

@@ -4,7 +4,7 @@ use rusqlite::types::Value;
 use rusqlite::Row;
 
 use super::runs::json;
-use super::{insert_sql, insert_values, int, select_list, stored, unsigned, Store, Stored};
+use super::{insert_sql, insert_values, int, select_list, stored, Store, Stored};
 use crate::speed::{BenchModelMeta, BenchResult, BenchTest, FlashAttn, RoundResult, SpeedRow};
 use crate::Result;
 
@@ -49,7 +49,7 @@ const ROUND_COLUMNS: &[Stored<RoundResult>] = &[
 
 fn result_from_row(r: &Row) -> Result<SpeedRow> {
     Ok(SpeedRow {
-        position: unsigned(r.get("position")?) as usize,
+        position: r.get("position")?,
         result: BenchResult {
             test: read!(
                 r,
@@ -72,8 +72,8 @@ fn result_from_row(r: &Row) -> Result<SpeedRow> {
             r,
             BenchModelMeta {
                 model_type,
-                model_size: unsigned(r.get("model_size")?),
-                model_n_params: unsigned(r.get("model_n_params")?),
+                model_size,
+                model_n_params,
                 cpu_info,
                 gpu_info,
                 backends,
@@ -84,7 +84,7 @@ fn result_from_row(r: &Row) -> Result<SpeedRow> {
 
 fn round_from_row(r: &Row) -> rusqlite::Result<RoundResult> {
     let tokens: u32 = r.get("tokens")?;
-    let duration_ns = unsigned(r.get("duration_ns")?);
+    let duration_ns: u64 = r.get("duration_ns")?;
     Ok(read!(
         r,
         RoundResult {
