@@ -22,6 +22,15 @@ fn tiny_model(dir: &Path, template: bool) -> PathBuf {
     path
 }
 
+/// A scratch folder (removed when dropped) with the tiny model, with or without a chat
+/// template, and the path of a run database in it.
+fn scratch(template: bool) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path(), template);
+    let db = dir.path().join("runs.sqlite");
+    (dir, model, db)
+}
+
 /// Resumes a run to its end with nobody watching its events.
 fn resume_unwatched(db: &Path, run_id: i64) -> RunOutcome {
     resume(db, run_id, CancelFlag::default(), &mut |_: &Event| {
@@ -53,12 +62,10 @@ fn request(model: PathBuf, datasets: &[&str], limit: usize, max_tokens: u32) -> 
 
 #[test]
 fn events_timings_and_llama_counters_agree() {
-    let dir = tempfile::tempdir().unwrap();
-    let model = tiny_model(dir.path(), true);
+    let (_dir, model, db) = scratch(true);
     let from_header = mobench_engine::llama::model::check(&model)
         .unwrap()
         .n_params;
-    let db = dir.path().join("runs.sqlite");
     let mut events = Vec::new();
     let outcome = run_suite(
         &db,
@@ -156,9 +163,7 @@ fn events_timings_and_llama_counters_agree() {
 
 #[test]
 fn stop_from_the_sink_interrupts_and_resume_finishes_without_redoing() {
-    let dir = tempfile::tempdir().unwrap();
-    let model = tiny_model(dir.path(), false);
-    let db = dir.path().join("runs.sqlite");
+    let (_dir, model, db) = scratch(false);
     let mut seen = 0;
     let outcome = run_suite(
         &db,
@@ -219,9 +224,7 @@ fn stop_from_the_sink_interrupts_and_resume_finishes_without_redoing() {
 
 #[test]
 fn long_prompts_are_cut_in_their_long_field_only() {
-    let dir = tempfile::tempdir().unwrap();
-    let model = tiny_model(dir.path(), true);
-    let db = dir.path().join("runs.sqlite");
+    let (_dir, model, db) = scratch(true);
     let mut req = request(model, &["starter_summarization"], 1, 8);
     req.inference.n_ctx = 128;
     let outcome = run_suite(&db, req, CancelFlag::default(), &mut |_: &Event| {
@@ -269,11 +272,10 @@ impl mobench_engine::Sink for NoTokens {
 
 #[test]
 fn token_events_go_only_to_sinks_that_want_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let model = tiny_model(dir.path(), true);
+    let (_dir, model, db) = scratch(true);
     let mut sink = NoTokens(Vec::new());
     let outcome = run_suite(
-        &dir.path().join("runs.sqlite"),
+        &db,
         request(model, &["starter_mmlu"], 2, 4),
         CancelFlag::default(),
         &mut sink,
@@ -291,9 +293,7 @@ fn token_events_go_only_to_sinks_that_want_them() {
 
 #[test]
 fn resources_are_sampled_through_the_run_streamed_and_summarised() {
-    let dir = tempfile::tempdir().unwrap();
-    let model = tiny_model(dir.path(), true);
-    let db = dir.path().join("runs.sqlite");
+    let (_dir, model, db) = scratch(true);
     let mut req = request(model, &["starter_qa", "starter_summarization"], 3, 48);
     req.inference.threads = 1;
     req.sample_interval_ms = Some(10);
@@ -354,9 +354,7 @@ fn resources_are_sampled_through_the_run_streamed_and_summarised() {
 
 #[test]
 fn a_pause_stores_the_run_paused_and_resumable_and_resume_finishes_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let model = tiny_model(dir.path(), false);
-    let db = dir.path().join("runs.sqlite");
+    let (_dir, model, db) = scratch(false);
     let flag = CancelFlag::default();
     let pauser = flag.clone();
     let mut seen = 0;
@@ -407,9 +405,7 @@ fn a_pause_stores_the_run_paused_and_resumable_and_resume_finishes_it() {
 
 #[test]
 fn gpu_layers_asked_for_on_a_cpu_build_are_recorded_as_cpu() {
-    let dir = tempfile::tempdir().unwrap();
-    let model = tiny_model(dir.path(), true);
-    let db = dir.path().join("runs.sqlite");
+    let (_dir, model, db) = scratch(true);
     let mut req = request(model, &["starter_qa"], 1, 2);
     req.inference.gpu_layers = mobench_engine::settings::ALL_GPU_LAYERS;
     let mut loads = Vec::new();
