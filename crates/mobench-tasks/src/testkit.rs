@@ -19,6 +19,16 @@ pub enum Reply {
     },
 }
 
+impl Reply {
+    /// Announces all of `body`, sends its first `sent` bytes, then closes the connection.
+    pub fn cut_short(body: &[u8], sent: usize) -> Reply {
+        Reply::Truncated {
+            body: body[..sent].to_vec(),
+            announced: body.len(),
+        }
+    }
+}
+
 /// A one-thread HTTP/1.1 server that answers at most `max_requests` requests, then stops; it also
 /// stops on its own after a few seconds so a failing test cannot hang. Joining it yields the
 /// request heads it received.

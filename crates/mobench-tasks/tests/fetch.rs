@@ -203,16 +203,7 @@ fn a_404_is_an_http_error_naming_the_url() {
 fn a_connection_closed_mid_body_is_an_error_and_leaves_nothing() {
     let body = body_of(100_000);
     let sha = sha256_of(&body);
-    let server = TestServer::start(
-        vec![(
-            "/cut.csv",
-            Reply::Truncated {
-                body: body[..40_000].to_vec(),
-                announced: body.len(),
-            },
-        )],
-        1,
-    );
+    let server = TestServer::start(vec![("/cut.csv", Reply::cut_short(&body, 40_000))], 1);
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("cut.csv");
     let url = server.url("/cut.csv");
@@ -254,13 +245,7 @@ fn an_existing_file_is_kept_when_a_download_fails_and_replaced_when_it_succeeds(
     let server = TestServer::start(
         vec![
             ("/good.csv", Reply::Body(good.clone())),
-            (
-                "/cut.csv",
-                Reply::Truncated {
-                    body: good[..1000].to_vec(),
-                    announced: good.len(),
-                },
-            ),
+            ("/cut.csv", Reply::cut_short(&good, 1000)),
         ],
         4,
     );

@@ -6,15 +6,14 @@ use mobench_engine::events::Event;
 use serde_json::json;
 use std::time::Duration;
 
-use crate::support::{app, tiny_request, until, until_finished};
+use crate::support::{app, until, until_finished};
 
 #[test]
 fn going_to_the_background_pauses_the_run_and_coming_back_finishes_it() {
     let t = app();
-    let model = t.builtin();
     let state = t.state();
     let awake = t.record_keep_awake();
-    let rx = t.start(tiny_request(&model, 5));
+    let rx = t.start_long_run();
     let mut run_id = None;
     let mut paused_at = None;
     for e in rx.iter() {
@@ -92,11 +91,10 @@ fn going_to_the_background_pauses_the_run_and_coming_back_finishes_it() {
 #[test]
 fn a_run_cancelled_while_paused_stays_paused_and_without_a_run_the_background_does_nothing() {
     let t = app();
-    let model = t.builtin();
     let state = t.state();
     // Cancelled while paused (the app came back, the user cancelled before it carried on): the
     // window hears that the queue ended, and the run stays paused, resumable from History.
-    let rx = t.start(tiny_request(&model, 5));
+    let rx = t.start_long_run();
     until(&rx, |e| {
         if matches!(e, LiveEvent::Run(Event::SampleFinished { .. })) {
             state.runner.background();

@@ -133,9 +133,8 @@ fn bad_run_requests_fail_before_anything_starts() {
 #[test]
 fn cancelling_stores_an_interrupted_run_that_resumes_without_redoing_samples() {
     let t = app();
-    let model = t.builtin();
     // Cancel as soon as the model starts loading.
-    let rx = t.start(tiny_request(&model, 5));
+    let rx = t.start_long_run();
     let events = until(&rx, |e| {
         if let LiveEvent::Run(Event::RunStarted { .. }) = e {
             assert!(t.call("cancel_run", json!({})).is_ok());
@@ -178,9 +177,8 @@ fn cancelling_stores_an_interrupted_run_that_resumes_without_redoing_samples() {
 #[test]
 fn a_reloaded_window_is_brought_up_to_date_and_closing_mid_run_stores_it_interrupted() {
     let t = app();
-    let model = t.builtin();
     let state = t.state();
-    let queue = t.start(tiny_request(&model, 5));
+    let queue = t.start_long_run();
     until_a_sample_finished(&queue);
     // A window that reloads mid-run attaches and is brought up to date first.
     let (tx, rx) = mpsc::channel();

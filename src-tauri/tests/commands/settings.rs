@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::support::{app, tiny_request, until_a_sample_finished, write_tiny_model};
+use crate::support::{app, until_a_sample_finished, write_tiny_model};
 
 #[test]
 fn settings_round_trip_and_invalid_ones_are_refused_with_a_reason() {
@@ -27,13 +27,12 @@ fn settings_round_trip_and_invalid_ones_are_refused_with_a_reason() {
 #[test]
 fn attach_and_clear_data_through_ipc() {
     let t = app();
-    let model = t.builtin();
     assert!(t
         .ok("attach_run", json!({ "onEvent": "__CHANNEL__:10" }))
         .is_null());
 
     // Mid-run, a window attaches; clearing data is refused until the run is over.
-    until_a_sample_finished(&t.start(tiny_request(&model, 5)));
+    until_a_sample_finished(&t.start_long_run());
     let attached = t.ok("attach_run", json!({ "onEvent": "__CHANNEL__:11" }));
     assert!(attached["run_id"].as_i64().unwrap() > 0, "{attached}");
     assert_eq!(t.err("clear_data", json!({ "scope": "runs" })).0, "busy");

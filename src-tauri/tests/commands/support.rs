@@ -118,6 +118,12 @@ impl TestApp {
         self.start_jobs(jobs)
     }
 
+    /// Starts one run of the built-in model with ten samples (five a dataset): long enough to
+    /// act on mid-run. Its events arrive on the receiver.
+    pub fn start_long_run(&self) -> mpsc::Receiver<LiveEvent> {
+        self.start(tiny_request(&self.builtin(), 5))
+    }
+
     /// [`TestApp::start`] for jobs made by hand.
     pub fn start_jobs(&self, jobs: Vec<Job>) -> mpsc::Receiver<LiveEvent> {
         let state = self.state();

@@ -166,8 +166,13 @@ fn datasets_dir_with_mmlu(env: &Env, name: &str, bytes: &[u8]) -> PathBuf {
     dir
 }
 
-fn run_mmlu_from(env: &Env, dir: &Path) -> Out {
-    env.run_mmlu_from(dir, &["--limit", "1"])
+/// A run of mmlu from `dir` fails in one line naming `dir`'s mmlu.csv and each of `parts`, and
+/// leaves the database as `before`.
+fn assert_mmlu_refused(env: &Env, before: &Snapshot, dir: &Path, parts: &[&str]) {
+    let line = env.run_mmlu_from(dir, &["--limit", "1"]).error_line();
+    assert_mentions(&line, &[s(&dir.join("mmlu.csv"))]);
+    assert_mentions(&line, parts);
+    assert_unchanged(env, before);
 }
 
 fn shared_mmlu() -> Vec<u8> {
@@ -184,12 +189,7 @@ fn a_dataset_missing_a_column_is_named() {
     let mut bytes = header.replacen("prompt", "question", 1).into_bytes();
     bytes.extend_from_slice(&real[header_end..]);
     let dir = datasets_dir_with_mmlu(&env, "renamed", &bytes);
-    let line = run_mmlu_from(&env, &dir).error_line();
-    assert_mentions(
-        &line,
-        &[s(&dir.join("mmlu.csv")), "missing column", "prompt"],
-    );
-    assert_unchanged(&env, &before);
+    assert_mmlu_refused(&env, &before, &dir, &["missing column", "prompt"]);
 }
 
 #[test]
@@ -203,47 +203,31 @@ fn invalid_utf8_in_a_dataset_names_its_line() {
     let mut bytes = real.clone();
     bytes[at] = 0xff;
     let dir = datasets_dir_with_mmlu(&env, "utf8", &bytes);
-    let line = run_mmlu_from(&env, &dir).error_line();
-    assert_mentions(
-        &line,
-        &[
-            s(&dir.join("mmlu.csv")),
-            &format!("line {line_no}: invalid UTF-8"),
-        ],
-    );
-    assert_unchanged(&env, &before);
+    let at_line = format!("line {line_no}: invalid UTF-8");
+    assert_mmlu_refused(&env, &before, &dir, &[&at_line]);
 }
 
 #[test]
 fn a_broken_csv_quote_names_its_line() {
     let (env, before) = seeded();
     let dir = fixture("datasets/broken_quote");
-    let line = run_mmlu_from(&env, &dir).error_line();
-    assert_mentions(
-        &line,
-        &[
-            s(&dir.join("mmlu.csv")),
-            "line 6",
-            "quoted field is never closed",
-        ],
+    assert_mmlu_refused(
+        &env,
+        &before,
+        &dir,
+        &["line 6", "quoted field is never closed"],
     );
-    assert_unchanged(&env, &before);
 }
 
 #[test]
 fn a_dataset_without_rows_is_refused() {
     let (env, before) = seeded();
-    let dir = fixture("datasets/no_rows");
-    let line = run_mmlu_from(&env, &dir).error_line();
-    assert_mentions(&line, &[s(&dir.join("mmlu.csv")), "no rows"]);
-    assert_unchanged(&env, &before);
+    assert_mmlu_refused(&env, &before, &fixture("datasets/no_rows"), &["no rows"]);
 
     // A folder without the file says how to get it.
     let empty = env.path().join("empty-datasets");
     std::fs::create_dir_all(&empty).unwrap();
-    let line = run_mmlu_from(&env, &empty).error_line();
-    assert_mentions(&line, &[s(&empty.join("mmlu.csv")), "datasets fetch"]);
-    assert_unchanged(&env, &before);
+    assert_mmlu_refused(&env, &before, &empty, &["datasets fetch"]);
 }
 
 #[test]
