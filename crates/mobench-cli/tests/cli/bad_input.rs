@@ -275,7 +275,7 @@ fn a_sampling_interval_out_of_range_is_refused_before_the_run() {
         );
         assert_unchanged(&env, &before);
         let line = env
-            .run(&["bench", "-p", "8", "-n", "0", "--sample-interval", interval])
+            .run(&["speed", "-p", "8", "-n", "0", "--sample-interval", interval])
             .error_line();
         assert_mentions(&line, &[&format!("--sample-interval {interval}")]);
         assert_unchanged(&env, &before);

@@ -1,4 +1,4 @@
-//! `mobench bench` end to end on the real llama.cpp and the built-in model: llama-bench's
+//! `mobench speed` end to end on the real llama.cpp and the built-in model: llama-bench's
 //! statistics and field names, sweeps, pg and depth tests, sustained mode, the stored speed runs
 //! as `runs`, `show`, `compare` and `export` present them, and bad input refused up front.
 
@@ -26,7 +26,7 @@ fn last_run_id(env: &Env) -> i64 {
 fn tests_report_llama_bench_fields_and_statistics_of_their_repetitions() {
     let env = Env::new();
     let out = env.ok(&[
-        "bench", "-p", "32", "-n", "8", "--pg", "16,4", "-d", "0,8", "-r", "3", "--json",
+        "speed", "-p", "32", "-n", "8", "--pg", "16,4", "-d", "0,8", "-r", "3", "--json",
     ]);
     let rows = out.json();
     let rows = rows
@@ -148,7 +148,7 @@ fn thread_lists_sweep_and_speed_runs_compare_by_test() {
         "header, rule and one row per combination:\n{md}"
     );
     let first = last_run_id(&env);
-    // `speed` is the command's name; `bench` (above) its alias.
+    // `bench` (above) is the command's alias, `speed` its name.
     env.ok(&["speed", "-p", "16", "-n", "4", "-r", "2"]);
     let second = last_run_id(&env);
     let cmp = env.json(&["compare", &first.to_string(), &second.to_string(), "--json"]);
@@ -193,7 +193,7 @@ fn thread_lists_sweep_and_speed_runs_compare_by_test() {
 #[test]
 fn sustained_mode_records_rounds_and_summarises_the_rate_over_time() {
     let env = Env::new();
-    let v = env.json(&["bench", "--sustained", "0.03", "--round", "16", "--json"]);
+    let v = env.json(&["speed", "--sustained", "0.03", "--round", "16", "--json"]);
     let rounds = v["rounds"].as_array().unwrap();
     assert!(rounds.len() >= 2, "{v}");
     for (i, r) in rounds.iter().enumerate() {
@@ -241,20 +241,20 @@ fn bad_requests_fail_before_loading_and_write_nothing() {
     let not_gguf = env.path().join("notes.gguf");
     std::fs::write(&not_gguf, "hello").unwrap();
     let cases: [(&[&str], &str); 7] = [
-        (&["bench", "-r", "0"], "--reps must be at least 1"),
-        (&["bench", "-t", "4096"], "more than this machine's"),
-        (&["bench", "-p", "0", "-n", "0"], "nothing to measure"),
+        (&["speed", "-r", "0"], "--reps must be at least 1"),
+        (&["speed", "-t", "4096"], "more than this machine's"),
+        (&["speed", "-p", "0", "-n", "0"], "nothing to measure"),
         (
-            &["bench", "-d", "4000", "-p", "512"],
+            &["speed", "-d", "4000", "-p", "512"],
             "needs a 4512-token context",
         ),
-        (&["bench", "--pg", "512"], "--pg 512: expected two counts"),
+        (&["speed", "--pg", "512"], "--pg 512: expected two counts"),
         (
-            &["bench", "--sustained", "-1"],
+            &["speed", "--sustained", "-1"],
             "--sustained needs a positive",
         ),
         (
-            &["bench", "--model", not_gguf.to_str().unwrap()],
+            &["speed", "--model", not_gguf.to_str().unwrap()],
             "notes.gguf",
         ),
     ];
@@ -263,7 +263,7 @@ fn bad_requests_fail_before_loading_and_write_nothing() {
         let line = out.error_line();
         assert!(line.contains(expected), "{args:?}: {line}");
     }
-    let out = env.run(&["bench", "-r", "-3"]);
+    let out = env.run(&["speed", "-r", "-3"]);
     assert_eq!(out.code(), Some(2), "clap refuses a negative count: {out}");
     if env.db().exists() {
         assert_eq!(count(&env.conn(), "SELECT COUNT(*) FROM runs"), 0);
@@ -273,7 +273,7 @@ fn bad_requests_fail_before_loading_and_write_nothing() {
 #[test]
 fn ctrl_c_stops_a_sustained_run_keeping_its_rounds() {
     let env = Env::new();
-    let mut child = env.spawn(&["bench", "--sustained", "5", "--round", "16", "--json"]);
+    let mut child = env.spawn(&["speed", "--sustained", "5", "--round", "16", "--json"]);
     // Wait until a few rounds are stored, then do what Ctrl-C in a terminal does.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     loop {
