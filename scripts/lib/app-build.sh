@@ -34,10 +34,12 @@ build_ui() {
   (cd "$ROOT/ui" && npm run build)
 }
 
-APP_TARGET_DIR=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps |
-  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
-app_binary() { echo "$APP_TARGET_DIR/$1/mobench-app"; }
-deb_dir() { echo "$APP_TARGET_DIR/$1/bundle/deb"; }
+target_dir() {
+  (cd "$ROOT" && cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+}
+app_binary() { echo "$(target_dir)/$1/mobench-app"; }
+deb_dir() { echo "$(target_dir)/$1/bundle/deb"; }
 
 build_app() {
   local profile=$1 flag=()
