@@ -1,6 +1,7 @@
-# Sourced by scripts/test.sh, scripts/e2e.sh and scripts/deb-smoke.sh: the UI and the desktop app, each
-# built one way only, so the end-to-end test drives the very binary the .deb packs and nothing is
-# compiled twice. Needs ROOT (the repository root) set by the caller.
+# Sourced by scripts/test.sh, scripts/e2e.sh and scripts/deb-smoke.sh: the UI and the desktop app,
+# each built one way only, so the end-to-end test drives the very binary the .deb packs and nothing
+# is compiled twice. Needs ROOT (the repository root) set by the caller. Each function returns
+# non-zero when a step fails, also under `build_app ... || die` (where set -e is off inside).
 #   ensure_ui_deps       ui/node_modules, with `npm ci` only when missing or older than the lockfile
 #   build_ui             ui/dist (vite build); the app embeds it when it is compiled
 #   build_app PROFILE    target/PROFILE/mobench-app (PROFILE: debug or release) with the UI embedded:
@@ -30,7 +31,7 @@ ensure_ui_deps() {
 }
 
 build_ui() {
-  ensure_ui_deps
+  ensure_ui_deps || return 1
   (cd "$ROOT/ui" && npm run build)
 }
 
@@ -50,7 +51,7 @@ build_app() {
 }
 
 ensure_tauri_cli() {
-  ensure_ui_deps
+  ensure_ui_deps || return 1
   if [ "$(cd "$ROOT/ui" && npx --no-install tauri --version 2>/dev/null)" != "tauri-cli $TAURI_CLI_VERSION" ]; then
     (cd "$ROOT/ui" && npm i --no-save --no-audit --no-fund "@tauri-apps/cli@$TAURI_CLI_VERSION") || {
       echo "could not install @tauri-apps/cli@$TAURI_CLI_VERSION" >&2
