@@ -10,6 +10,8 @@ pub mod error;
 pub mod library;
 pub mod runs;
 pub mod settings;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod views;
 
 pub use error::{AppError, AppResult, ErrorCode};

@@ -6,7 +6,8 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use mobench_app_lib::state::AppState;
-use mobench_core::runs::{Job, LiveEvent, NewRunRequest, QueueEvent};
+use mobench_core::runs::{Job, LiveEvent, NewRunRequest};
+pub use mobench_core::testkit::{until, until_finished};
 use mobench_engine::events::Event;
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
@@ -159,28 +160,6 @@ impl TestApp {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
-}
-
-/// The events up to and including the first that `last` accepts (two minutes at most).
-pub fn until(rx: &mpsc::Receiver<LiveEvent>, last: impl Fn(&LiveEvent) -> bool) -> Vec<LiveEvent> {
-    let mut events = Vec::new();
-    loop {
-        let e = rx
-            .recv_timeout(Duration::from_secs(120))
-            .unwrap_or_else(|_| panic!("no further event after {events:?}"));
-        let done = last(&e);
-        events.push(e);
-        if done {
-            return events;
-        }
-    }
-}
-
-/// The events of a queue, up to and including its `QueueFinished`.
-pub fn until_finished(rx: &mpsc::Receiver<LiveEvent>) -> Vec<LiveEvent> {
-    until(rx, |e| {
-        matches!(e, LiveEvent::Queue(QueueEvent::QueueFinished { .. }))
-    })
 }
 
 /// The events up to and including the first finished sample.

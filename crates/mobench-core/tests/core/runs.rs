@@ -7,7 +7,9 @@ use mobench_core::runs::{resume_job, LiveEvent, QueueEvent};
 use mobench_core::ErrorCode;
 use mobench_engine::events::Event;
 
-use crate::support::{queue_events, until, until_finished, Bench};
+use mobench_core::testkit::{until, until_finished};
+
+use crate::support::{queue_events, Bench};
 
 fn is_cooldown(e: &LiveEvent) -> bool {
     matches!(e, LiveEvent::Queue(QueueEvent::Cooldown { .. }))

@@ -1,6 +1,5 @@
 use std::path::PathBuf;
 use std::sync::{mpsc, Arc, Mutex};
-use std::time::Duration;
 
 use mobench_core::runs::{Job, LiveEvent, NewRunRequest, QueueEvent, Runner};
 
@@ -76,28 +75,6 @@ pub fn tiny_request(models: &[String]) -> NewRunRequest {
         max_tokens: Some(4),
         template: None,
         ignore_memory_limit: false,
-    }
-}
-
-/// The events up to and including the queue's end (a minute at most).
-pub fn until_finished(rx: &mpsc::Receiver<LiveEvent>) -> Vec<LiveEvent> {
-    until(rx, |e| {
-        matches!(e, LiveEvent::Queue(QueueEvent::QueueFinished { .. }))
-    })
-}
-
-/// The events up to and including the first that `last` accepts (a minute at most).
-pub fn until(rx: &mpsc::Receiver<LiveEvent>, last: impl Fn(&LiveEvent) -> bool) -> Vec<LiveEvent> {
-    let mut events = Vec::new();
-    loop {
-        let e = rx
-            .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| panic!("no further event after {events:?}"));
-        let done = last(&e);
-        events.push(e);
-        if done {
-            return events;
-        }
     }
 }
 
