@@ -7,7 +7,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use mobench_engine::{CancelFlag, InferenceSettings, Preset, RunOutcome, RunRequest, Sampling};
 use mobench_metrics::{Metric, Outcome};
 use mobench_store::export::Table;
-use mobench_store::{RunRow, RunStatus, Store};
+use mobench_store::{RunKind, RunRow, RunStatus, Store};
 use mobench_tasks::{fetch, Catalog, Selection};
 
 use crate::cli::{Cli, Command, DatasetsAction, ExportFormat, PresetArg, RunArgs};
@@ -165,7 +165,11 @@ fn finish(db: &Path, outcome: RunOutcome, json: bool) -> Result<ExitCode> {
 /// The runs named, or every run of one kind (suite, or speed with `--speed`).
 fn select_runs(store: &Store, run_ids: &[i64], speed: bool) -> Result<Vec<RunRow>> {
     Ok(if run_ids.is_empty() {
-        let kind = if speed { "speed" } else { "suite" };
+        let kind = if speed {
+            RunKind::Speed
+        } else {
+            RunKind::Suite
+        };
         store
             .runs()?
             .into_iter()
@@ -199,7 +203,7 @@ fn telemetry_table(store: &Store, selected: &[RunRow]) -> Result<Table> {
     for run in selected {
         series.push((run.id, store.readings(run.id)?));
     }
-    Ok(mobench_store::resources::readings_table(&series))
+    Ok(mobench_store::export::readings_table(&series))
 }
 
 fn write_table(table: &Table, format: ExportFormat, out: &Path) -> Result<ExitCode> {

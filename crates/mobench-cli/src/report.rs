@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use mobench_metrics::figure::{self, Unit};
 use mobench_metrics::Metric;
-use mobench_store::{RunRow, Store};
+use mobench_store::{RunKind, RunRow, Store};
 use serde_json::{json, Value};
 
 pub fn human_count(n: u64) -> String {
@@ -57,7 +57,7 @@ pub fn runs(store: &Store, json: bool) -> Result<ExitCode> {
             r.status.as_str(),
             truncate(&r.model.display_name(), 28),
             r.model.quantization.as_deref().unwrap_or("?"),
-            if r.kind == "speed" {
+            if r.kind == RunKind::Speed {
                 "-".to_string()
             } else {
                 format!("{}/{}", r.samples_done, r.samples_total)
@@ -89,7 +89,7 @@ pub fn show(store: &Store, run_id: i64, json: bool) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let run = store.run(run_id)?;
-    if run.kind == "speed" {
+    if run.kind == RunKind::Speed {
         println!(
             "speed run {} · {} · {} ({}, {} params)",
             run.id,
@@ -231,7 +231,7 @@ pub fn compare(store: &Store, run_ids: &[i64], json: bool) -> Result<ExitCode> {
         .iter()
         .map(|&id| store.run(id))
         .collect::<Result<_, _>>()?;
-    if selected.iter().all(|r| r.kind == "speed") {
+    if RunKind::common(selected.iter().map(|r| r.kind)) == Ok(Some(RunKind::Speed)) {
         crate::speed::compare(store, &selected, json)?;
         return Ok(ExitCode::SUCCESS);
     }

@@ -6,7 +6,7 @@ use std::path::Path;
 use mobench_engine::export::ExportKind;
 use mobench_engine::report::RunSummary;
 use mobench_store::resources::ResourceFigure;
-use mobench_store::{AggregateRow, LoadRow, RunDatasetRow, SampleRow, Store};
+use mobench_store::{AggregateRow, LoadRow, RunDatasetRow, RunKind, SampleRow, Store};
 use mobench_telemetry::Reading;
 use serde::Serialize;
 
@@ -44,7 +44,7 @@ pub struct RunDetail {
 pub fn detail(store: &Store, run_id: i64) -> AppResult<RunDetail> {
     let run = store.run(run_id)?;
     let json = |s: &str| serde_json::from_str(s).unwrap_or(serde_json::Value::Null);
-    let speed = if run.kind == "speed" {
+    let speed = if run.kind == RunKind::Speed {
         store
             .speed_results(run_id)?
             .into_iter()

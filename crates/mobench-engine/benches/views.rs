@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use mobench_engine::report;
 use mobench_store::{
-    NewDataset, NewModel, NewRun, PlannedDataset, RunStatus, SampleRecord, SampleTimings,
+    NewDataset, NewModel, NewRun, PlannedDataset, RunKind, RunStatus, SampleRecord, SampleTimings,
     ScoreRecord, Store,
 };
 
@@ -100,7 +100,7 @@ fn fill(store: &mut Store, runs: usize, samples_per_dataset: usize) -> Vec<i64> 
         let run_id = store
             .create_run(
                 &NewRun {
-                    kind: "suite".into(),
+                    kind: RunKind::Suite,
                     model_id,
                     settings_json: "{}".into(),
                     app_version: "bench".into(),

@@ -74,19 +74,6 @@ impl RunKind {
     }
 }
 
-// Transitional, while callers move from the kind's text to the enum; removed with them.
-impl PartialEq<&str> for RunKind {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
-impl From<&str> for RunKind {
-    fn from(s: &str) -> RunKind {
-        RunKind::parse(s)
-    }
-}
-
 /// Its stored name; a width pads it as it would the text (`{:<6}`).
 impl std::fmt::Display for RunKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

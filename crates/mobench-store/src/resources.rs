@@ -3,9 +3,6 @@
 
 use serde::Serialize;
 
-// Transitional: the table moved to `export`; callers move with the RunKind pass.
-pub use crate::export::readings_table;
-
 /// A per-run resource figure; `value` is None exactly when `missing_reason` says why.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize)]

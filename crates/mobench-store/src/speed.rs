@@ -5,9 +5,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::stats::{mean, sample_sd};
 
-// Transitional: the table moved to `export`; callers move with the RunKind pass.
-pub use crate::export::{llama_bench_table, SpeedSource};
-
 /// llama.cpp's flash-attention policy (`llama_flash_attn_type`; llama-bench prints it as -1/0/1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]

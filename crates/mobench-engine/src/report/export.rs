@@ -59,8 +59,10 @@ pub fn suite_or_speed_table(
     samples: bool,
     speed_samples: bool,
 ) -> Result<Table, EngineError> {
-    let speed = runs.iter().filter(|r| r.kind == RunKind::Speed).count();
-    if speed == 0 {
+    let kind = RunKind::common(runs.iter().map(|r| r.kind)).map_err(|_| {
+        settings("speed runs and suite runs have different columns: export them separately")
+    })?;
+    if kind != Some(RunKind::Speed) {
         let mut exports = Vec::new();
         for run in runs {
             let id = run.id;
@@ -81,11 +83,6 @@ pub fn suite_or_speed_table(
         } else {
             runs_table(&exports)
         });
-    }
-    if speed != runs.len() {
-        return Err(settings(
-            "speed runs and suite runs have different columns: export them separately",
-        ));
     }
     if samples {
         return Err(settings(

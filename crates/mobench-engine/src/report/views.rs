@@ -162,18 +162,17 @@ pub fn compare(store: &Store, run_ids: &[i64], baseline: i64) -> Result<Comparis
         .iter()
         .map(|&id| run_summary(store, id))
         .collect::<Result<_, _>>()?;
-    let speed = runs.iter().filter(|r| r.kind == "speed").count();
-    if speed != 0 && speed != runs.len() {
-        return Err(invalid(
+    let kind = RunKind::common(runs.iter().map(|r| r.kind)).map_err(|_| {
+        invalid(
             "speed runs and suite runs measure different things: compare them separately".into(),
-        ));
-    }
+        )
+    })?;
     // (dataset, figure, stat, higher is better) in first-seen order, then each run's values.
     let mut keys: Vec<(String, String, String, bool)> = Vec::new();
     let mut values: Vec<HashMap<(String, String, String), f64>> = Vec::new();
     for run in &runs {
         let mut of_run = HashMap::new();
-        if speed > 0 {
+        if kind == Some(RunKind::Speed) {
             for r in store.speed_results(run.id)? {
                 let key = (
                     format!("{} threads", r.result.test.n_threads),
