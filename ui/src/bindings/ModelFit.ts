@@ -2,6 +2,6 @@
 import type { Fit } from "./Fit";
 
 /**
- * Whether a model will fit in memory at this context.
+ * Whether a model will fit in memory at a context size.
  */
 export type ModelFit = { model: string, fit: Fit, };

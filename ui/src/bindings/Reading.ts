@@ -5,7 +5,7 @@ import type { ThermalState } from "./ThermalState";
 
 /**
  * One sample of what the run costs the device. A `None` is a sensor this platform does not
- * offer or could not read at that moment; [`crate::Probe::sensors`] says why.
+ * offer or could not read at that moment; `Probe::sensors` says why.
  */
 export type Reading = { 
 /**

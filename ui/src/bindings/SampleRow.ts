@@ -3,4 +3,8 @@ import type { LlamaCounters } from "./LlamaCounters";
 import type { SampleTimings } from "./SampleTimings";
 import type { ScoreRecord } from "./ScoreRecord";
 
+/**
+ * A stored sample read back: the record with its id and its dataset's name and task, all in
+ * one flat object.
+ */
 export type SampleRow = { id: number, dataset: string, task: string, row_index: number, example_id: string | null, prompt: string, reference: string, prediction_raw: string, prediction: string, extra_json: string | null, error: string | null, truncated: boolean, stop_reason: string, prompt_tokens: number, output_tokens: number, timings: SampleTimings, llama: LlamaCounters | null, scores: Array<ScoreRecord>, dataset_id: number, };

@@ -2,6 +2,6 @@
 
 /**
  * Thermal pressure in Apple's four levels; Linux thermal zones are mapped onto the same scale
- * so that devices can be compared (see [`crate::parse::thermal_state`]).
+ * so that devices can be compared (see `parse::thermal_state`).
  */
 export type ThermalState = "nominal" | "fair" | "serious" | "critical";
