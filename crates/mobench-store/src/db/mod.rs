@@ -98,6 +98,16 @@ pub(crate) fn opt_int(v: Option<u64>) -> Value {
     v.map_or(Value::Null, int)
 }
 
+/// A JSON column read back; `what` names it in the error.
+pub(crate) fn json<T: serde::de::DeserializeOwned>(
+    r: &rusqlite::Row,
+    column: &str,
+    what: &'static str,
+) -> crate::Result<T> {
+    serde_json::from_str(&r.get::<_, String>(column)?)
+        .map_err(|source| crate::StoreError::Json { what, source })
+}
+
 /// A database with one model and one run of `kind`, for the store's unit tests.
 #[cfg(test)]
 pub(crate) fn test_run(kind: crate::RunKind) -> (Store, i64) {

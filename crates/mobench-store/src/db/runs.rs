@@ -3,7 +3,7 @@
 use rusqlite::types::Value;
 use rusqlite::{params, OptionalExtension, Row};
 
-use super::{insert_sql, insert_values, int, now, select_list, stored, Store, Stored};
+use super::{insert_sql, insert_values, int, json, now, select_list, stored, Store, Stored};
 use crate::records::{
     LoadRow, ModelRow, NewDataset, NewLoad, NewModel, NewRun, PlannedDataset, RunDatasetRow,
     RunKind, RunRow, RunStatus,
@@ -309,14 +309,4 @@ fn found(updated: usize, run_id: i64) -> Result<()> {
         return Err(StoreError::NoSuchRun(run_id));
     }
     Ok(())
-}
-
-/// A JSON column read back; `what` names it in the error.
-pub(crate) fn json<T: serde::de::DeserializeOwned>(
-    r: &Row,
-    column: &str,
-    what: &'static str,
-) -> Result<T> {
-    serde_json::from_str(&r.get::<_, String>(column)?)
-        .map_err(|source| StoreError::Json { what, source })
 }

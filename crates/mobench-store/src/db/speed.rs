@@ -3,8 +3,7 @@
 use rusqlite::types::Value;
 use rusqlite::Row;
 
-use super::runs::json;
-use super::{insert_sql, insert_values, int, select_list, stored, Store, Stored};
+use super::{insert_sql, insert_values, int, json, select_list, stored, Store, Stored};
 use crate::speed::{BenchModelMeta, BenchResult, BenchTest, FlashAttn, RoundResult, SpeedRow};
 use crate::Result;
 
