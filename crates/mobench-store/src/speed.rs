@@ -1,4 +1,4 @@
-//! Speed runs (`mobench bench`): llama-bench-compatible test results and sustained-mode rounds.
+//! Speed runs (`mobench speed`): llama-bench-compatible test results and sustained-mode rounds.
 //! The statistics are derived from the stored per-repetition times, never stored themselves.
 
 use serde::{Deserialize, Serialize};
@@ -44,7 +44,7 @@ impl FlashAttn {
 /// One test row: what is timed and with which settings. Lists given on the command line sweep,
 /// one test per combination, in llama-bench's order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BenchTest {
+pub struct SpeedTest {
     pub n_prompt: u32,
     pub n_gen: u32,
     pub n_depth: u32,
@@ -56,7 +56,7 @@ pub struct BenchTest {
     pub flash_attn: FlashAttn,
 }
 
-impl BenchTest {
+impl SpeedTest {
     /// llama-bench's name for the test: `pp512`, `tg128`, `pp512+tg128`, with ` @ d4096` for a depth.
     pub fn name(&self) -> String {
         let mut name = match (self.n_prompt, self.n_gen) {
@@ -82,14 +82,14 @@ impl BenchTest {
 
 /// One finished test: the settings and each repetition's wall time.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct BenchResult {
-    pub test: BenchTest,
+pub struct SpeedResult {
+    pub test: SpeedTest,
     pub samples_ns: Vec<u64>,
     /// When the test started, RFC 3339 to the second (llama-bench's `test_time`).
     pub test_time: String,
 }
 
-impl BenchResult {
+impl SpeedResult {
     pub fn samples_ts(&self) -> Vec<f64> {
         let tokens = self.test.tokens() as f64;
         self.samples_ns
@@ -116,7 +116,7 @@ impl BenchResult {
 
 /// What llama-bench prints about the model and the machine beside every result.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
-pub struct BenchModelMeta {
+pub struct SpeedModelMeta {
     /// llama.cpp's model description, e.g. `llama ?B F16`.
     pub model_type: String,
     /// Bytes of tensor data (llama.cpp's `llama_model_size`).
@@ -200,16 +200,16 @@ impl RoundResult {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct SpeedRow {
     pub position: usize,
-    pub result: BenchResult,
-    pub meta: BenchModelMeta,
+    pub result: SpeedResult,
+    pub meta: SpeedModelMeta,
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
 
-    pub(crate) fn bench_test(n_prompt: u32, n_gen: u32) -> BenchTest {
-        BenchTest {
+    pub(crate) fn speed_test(n_prompt: u32, n_gen: u32) -> SpeedTest {
+        SpeedTest {
             n_prompt,
             n_gen,
             n_depth: 0,
@@ -223,18 +223,18 @@ pub(crate) mod tests {
 
     #[test]
     fn test_names_follow_llama_bench() {
-        let t = bench_test(512, 0);
+        let t = speed_test(512, 0);
         assert_eq!(t.name(), "pp512");
-        assert_eq!(bench_test(0, 128).name(), "tg128");
-        assert_eq!(bench_test(512, 128).name(), "pp512+tg128");
-        assert_eq!(BenchTest { n_depth: 4096, ..t }.name(), "pp512 @ d4096");
-        assert_eq!(BenchTest { n_depth: 100, ..t }.n_ctx(), 612);
+        assert_eq!(speed_test(0, 128).name(), "tg128");
+        assert_eq!(speed_test(512, 128).name(), "pp512+tg128");
+        assert_eq!(SpeedTest { n_depth: 4096, ..t }.name(), "pp512 @ d4096");
+        assert_eq!(SpeedTest { n_depth: 100, ..t }.n_ctx(), 612);
     }
 
     #[test]
     fn statistics_are_mean_and_sample_sd_of_per_repetition_rates() {
-        let r = BenchResult {
-            test: bench_test(0, 100),
+        let r = SpeedResult {
+            test: speed_test(0, 100),
             samples_ns: vec![1_000_000_000, 500_000_000, 250_000_000],
             test_time: String::new(),
         };
@@ -248,8 +248,8 @@ pub(crate) mod tests {
         assert!((r.stddev_ts() - (ss / 2.0).sqrt()).abs() < 1e-9);
         assert!((r.avg_ns() - 1_750_000_000.0 / 3.0).abs() < 1e-3);
         // pg counts prompt and generated tokens over the whole time, as llama-bench does
-        let pg = BenchResult {
-            test: bench_test(30, 10),
+        let pg = SpeedResult {
+            test: speed_test(30, 10),
             samples_ns: vec![2_000_000_000],
             test_time: String::new(),
         };

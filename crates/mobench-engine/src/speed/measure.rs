@@ -10,16 +10,16 @@ use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::token::LlamaToken;
 
-use mobench_store::speed::{BenchModelMeta, BenchResult, BenchTest};
+use mobench_store::speed::{SpeedModelMeta, SpeedResult, SpeedTest};
 use mobench_telemetry::{Phase, PhaseTracker};
 
 use crate::error::EngineError;
 use crate::llama;
 
 /// What llama-bench reports about a loaded model and this machine.
-pub fn model_meta(model: &LlamaModel) -> BenchModelMeta {
+pub fn model_meta(model: &LlamaModel) -> SpeedModelMeta {
     let (cpu_info, gpu_info, backends) = llama::device::backend_devices();
-    BenchModelMeta {
+    SpeedModelMeta {
         model_type: llama::model_desc(model),
         model_size: model.size(),
         model_n_params: model.n_params(),
@@ -70,7 +70,7 @@ pub(crate) struct TestContext<'m> {
 impl<'m> TestContext<'m> {
     pub(crate) fn new(
         model: &'m LlamaModel,
-        test: &BenchTest,
+        test: &SpeedTest,
         phase: &PhaseTracker,
     ) -> Result<Self, EngineError> {
         let backend = llama::backend()?;
@@ -155,12 +155,12 @@ impl<'m> TestContext<'m> {
 /// Returns None when cancelled between repetitions.
 pub(crate) fn run_test(
     model: &LlamaModel,
-    test: &BenchTest,
+    test: &SpeedTest,
     reps: u32,
     warmup: bool,
     phase: &PhaseTracker,
     cancelled: &dyn Fn() -> bool,
-) -> Result<Option<BenchResult>, EngineError> {
+) -> Result<Option<SpeedResult>, EngineError> {
     let test_time = rfc3339_seconds();
     let mut bc = TestContext::new(model, test, phase)?;
     if warmup {
@@ -189,7 +189,7 @@ pub(crate) fn run_test(
         }
         samples_ns.push(t0.elapsed().as_nanos() as u64);
     }
-    Ok(Some(BenchResult {
+    Ok(Some(SpeedResult {
         test: *test,
         samples_ns,
         test_time,
@@ -206,7 +206,7 @@ fn rfc3339_seconds() -> String {
 /// `stop` says so, handing each round to `on_round` as it ends.
 pub(crate) fn run_sustained(
     model: &LlamaModel,
-    test: &BenchTest,
+    test: &SpeedTest,
     minutes: f64,
     phase: &PhaseTracker,
     stop: &dyn Fn() -> bool,

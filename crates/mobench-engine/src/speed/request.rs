@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use mobench_store::speed::{BenchTest, FlashAttn};
+use mobench_store::speed::{FlashAttn, SpeedTest};
 
 /// A speed run as asked for. Validated before any model is loaded.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -62,14 +62,14 @@ impl SpeedRequest {
     }
 
     /// Every test of the sweep, in llama-bench's order (settings outside, then pp, tg, pg).
-    pub fn tests(&self) -> Vec<BenchTest> {
+    pub fn tests(&self) -> Vec<SpeedTest> {
         let mut tests = Vec::new();
         for &n_gpu_layers in &self.gpu_layers {
             for &n_batch in &self.n_batch {
                 for &n_ubatch in &self.n_ubatch {
                     for &n_threads in &self.threads {
                         for &n_depth in &self.n_depth {
-                            let base = BenchTest {
+                            let base = SpeedTest {
                                 n_prompt: 0,
                                 n_gen: 0,
                                 n_depth,
@@ -87,7 +87,7 @@ impl SpeedRequest {
                                 .chain(self.n_gen.iter().filter(|&&g| g > 0).map(|&g| (0, g)))
                                 .chain(self.pg.iter().copied());
                             for (n_prompt, n_gen) in shapes {
-                                tests.push(BenchTest {
+                                tests.push(SpeedTest {
                                     n_prompt,
                                     n_gen,
                                     ..base

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use llama_cpp_2::model::LlamaModel;
-use mobench_store::speed::{BenchTest, RoundResult};
+use mobench_store::speed::{RoundResult, SpeedTest};
 use mobench_store::{NewLoad, RunKind, Store};
 use mobench_telemetry::Phase;
 
@@ -72,7 +72,7 @@ fn execute(
     tx.send(Event::SpeedStarted {
         run_id,
         model: info.display_name(),
-        tests: tests.iter().map(BenchTest::name).collect(),
+        tests: tests.iter().map(SpeedTest::name).collect(),
         sustained_minutes: request.sustained.map(|s| s.minutes),
         unused_cpu_features: llama::unused_cpu_features(),
     });
@@ -138,7 +138,7 @@ impl Work<'_> {
     fn tests_in_turn(
         &mut self,
         mut model: LlamaModel,
-        tests: &[BenchTest],
+        tests: &[SpeedTest],
     ) -> Result<bool, EngineError> {
         let mut loaded_layers = tests.first().map_or(-1, |t| t.n_gpu_layers);
         let mut meta = measure::model_meta(&model);
@@ -192,7 +192,7 @@ impl Work<'_> {
     /// stored with the device's thermal state and CPU at its end.
     fn sustained(&mut self, model: &LlamaModel, s: Sustained) -> Result<bool, EngineError> {
         let r = self.request;
-        let test = BenchTest {
+        let test = SpeedTest {
             n_prompt: 0,
             n_gen: s.round_tokens,
             n_depth: 0,

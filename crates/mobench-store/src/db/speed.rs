@@ -4,7 +4,7 @@ use rusqlite::types::Value;
 use rusqlite::Row;
 
 use super::{insert_sql, insert_values, int, json, select_list, stored, Store, Stored};
-use crate::speed::{BenchModelMeta, BenchResult, BenchTest, FlashAttn, RoundResult, SpeedRow};
+use crate::speed::{FlashAttn, RoundResult, SpeedModelMeta, SpeedResult, SpeedRow, SpeedTest};
 use crate::Result;
 
 /// The stored columns of a test result: its settings, what llama-bench prints beside it, and
@@ -49,10 +49,10 @@ const ROUND_COLUMNS: &[Stored<RoundResult>] = &[
 fn result_from_row(r: &Row) -> Result<SpeedRow> {
     Ok(SpeedRow {
         position: r.get("position")?,
-        result: BenchResult {
+        result: SpeedResult {
             test: read!(
                 r,
-                BenchTest {
+                SpeedTest {
                     n_prompt,
                     n_gen,
                     n_depth,
@@ -69,7 +69,7 @@ fn result_from_row(r: &Row) -> Result<SpeedRow> {
         },
         meta: read!(
             r,
-            BenchModelMeta {
+            SpeedModelMeta {
                 model_type,
                 model_size,
                 model_n_params,
@@ -104,8 +104,8 @@ impl Store {
         &self,
         run_id: i64,
         position: usize,
-        result: &BenchResult,
-        meta: &BenchModelMeta,
+        result: &SpeedResult,
+        meta: &SpeedModelMeta,
     ) -> Result<()> {
         let row = SpeedRow {
             position,
@@ -154,21 +154,21 @@ impl Store {
 mod tests {
     use super::*;
     use crate::export::{llama_bench_table, SpeedSource};
-    use crate::speed::tests::bench_test;
+    use crate::speed::tests::speed_test;
 
     #[test]
     fn results_and_rounds_round_trip_through_the_database() {
         let (store, run_id) = crate::db::test_run(crate::RunKind::Speed);
-        let result = BenchResult {
-            test: BenchTest {
+        let result = SpeedResult {
+            test: SpeedTest {
                 n_depth: 64,
                 flash_attn: FlashAttn::Off,
-                ..bench_test(32, 0)
+                ..speed_test(32, 0)
             },
             samples_ns: vec![3, 4, 5],
             test_time: "2026-11-21T21:00:00Z".into(),
         };
-        let meta = BenchModelMeta {
+        let meta = SpeedModelMeta {
             model_type: "llama ?B F32".into(),
             model_size: 10,
             model_n_params: 5,
