@@ -13,7 +13,7 @@ mod tests {
         mobench_engine::report::RunSummary::export_all().unwrap();
         mobench_engine::report::Comparison::export_all().unwrap();
         mobench_engine::report::SampleDiff::export_all().unwrap();
-        mobench_engine::export::ExportKind::export_all().unwrap();
+        mobench_engine::report::export::ExportKind::export_all().unwrap();
         // The figure registry: its types and its values (figures.ts).
         mobench_metrics::figure::export_typescript().unwrap();
     }

@@ -11,7 +11,7 @@ use mobench_core::runs::{self, ActiveRun, Job, LiveEvent, NewRunRequest, QueueTi
 use mobench_core::settings::{max_threads, AppSettings};
 use mobench_core::views::{self, ExportReport, RunDetail};
 use mobench_core::{AppError, AppResult, ErrorCode};
-use mobench_engine::export::ExportKind;
+use mobench_engine::report::export::ExportKind;
 use mobench_engine::report::{Comparison, RunSummary, SampleDiff};
 use mobench_store::SampleRow;
 use mobench_telemetry::Reading;
@@ -90,7 +90,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
         datasets_dir: show(&state.datasets_dir),
         shared_dir: state.shared_dir.as_deref().map(show),
         export_dir: state.export_dir.as_deref().map(show),
-        llama: mobench_engine::llm::llama_build_info(),
+        llama: mobench_engine::llama::llama_build_info(),
         threads_max: max_threads(),
     }
 }

@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use mobench_engine::model::{self, ModelInfo};
+use mobench_engine::llama::model::{self, ModelInfo};
 use mobench_store::library::ModelSource;
 use mobench_store::Store;
 use serde::{Deserialize, Serialize};
@@ -343,7 +343,7 @@ pub fn delete(store: &Store, data_dir: &Path, shared: Option<&Path>, path: &str)
 #[cfg_attr(feature = "ts", ts(export))]
 pub struct ModelFit {
     pub model: String,
-    pub fit: mobench_engine::memory::Fit,
+    pub fit: mobench_engine::llama::memory::Fit,
 }
 
 /// The memory check the engine makes before each load, made early so a front end can warn
@@ -353,7 +353,7 @@ pub fn memory_fits(models: &[String], n_ctx: u32) -> AppResult<Vec<ModelFit>> {
     models
         .iter()
         .map(|model| {
-            let fit = mobench_engine::memory::check_model(Path::new(model), n_ctx, n_batch)?;
+            let fit = mobench_engine::llama::memory::check_model(Path::new(model), n_ctx, n_batch)?;
             Ok(ModelFit {
                 model: model.clone(),
                 fit,

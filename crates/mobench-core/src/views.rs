@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use mobench_engine::export::ExportKind;
+use mobench_engine::report::export::ExportKind;
 use mobench_engine::report::RunSummary;
 use mobench_store::resources::ResourceFigure;
 use mobench_store::{AggregateRow, LoadRow, RunDatasetRow, RunKind, SampleRow, Store};
@@ -101,8 +101,8 @@ pub fn export_csv(
     baseline: Option<i64>,
     path: &Path,
 ) -> AppResult<ExportReport> {
-    let table = mobench_engine::export::table(store, kind, run_ids, baseline)?;
-    mobench_engine::export::write_atomically(path, |w| table.write_csv(w))
+    let table = mobench_engine::report::export::table(store, kind, run_ids, baseline)?;
+    mobench_engine::report::export::write_atomically(path, |w| table.write_csv(w))
         .map_err(|e| io_error(ErrorCode::Export, path, &e))?;
     Ok(ExportReport {
         path: path.display().to_string(),

@@ -27,20 +27,6 @@ pub use store::open_store;
 pub use suite::{resume, run_suite};
 pub use worker::{CancelFlag, RunOutcome, StopReason};
 
-// Old paths, kept while the front ends move to the ones above.
-#[doc(hidden)]
-pub use llama as llm;
-#[doc(hidden)]
-pub use llama::{device, gguf, memory, model, offload};
-#[doc(hidden)]
-pub use report::export;
-#[doc(hidden)]
-pub use speed::{run_speed as run_bench, SpeedRequest as BenchRequest};
-#[doc(hidden)]
-pub mod bench {
-    pub use crate::speed::SpeedRequest as BenchRequest;
-}
-
 /// Where the built-in tiny model lives under a data directory.
 pub fn builtin_model_path(data_dir: &Path) -> PathBuf {
     paths::models_dir(data_dir).join("mobench-tiny.gguf")

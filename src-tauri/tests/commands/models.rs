@@ -47,7 +47,7 @@ fn models_are_imported_copied_or_referenced_and_deleted() {
     assert_eq!(copy.file_name().unwrap(), "My Model.gguf");
     assert_eq!(
         copied["sha256"].as_str().unwrap(),
-        mobench_engine::model::sha256_file(&gguf).unwrap()
+        mobench_engine::llama::model::sha256_file(&gguf).unwrap()
     );
     assert_eq!(copied["n_params"], builtin["n_params"]);
     // A second copy of the same name does not overwrite the first.

@@ -56,7 +56,7 @@ impl NewRunRequest {
         validate_run_choices(&choices)?;
         mobench_tasks::Catalog::builtin().select(&self.suite, &[], &self.datasets)?;
         for m in &self.models {
-            mobench_engine::model::check(Path::new(m))?;
+            mobench_engine::llama::model::check(Path::new(m))?;
         }
         Ok(self
             .models
