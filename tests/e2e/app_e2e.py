@@ -7,7 +7,7 @@ run it again, compare the two runs, export CSVs and check their rows; plus: canc
 folder is checked with sqlite3 (read-only). A screenshot is taken at each step.
 
 Started by scripts/e2e.sh, which provides Xvfb, tauri-driver (with MOBENCH_DATA_DIR and
-MOBENCH_EXPORT_DIR in its environment, inherited by the app) and the debug build.
+MOBENCH_EXPORT_DIR in its environment, inherited by the app) and the app (debug, or release).
 """
 
 from __future__ import annotations
@@ -477,7 +477,8 @@ class E2E:
             print(f"  {dt:7.2f} s  {name}")
         print(f"  {time.monotonic() - self.t0:7.2f} s  total")
         if "first_screen_s" in self.facts:
-            print(f"  first screen: {self.facts['first_screen_s']:.2f} s after the session request (debug build)")
+            build = "release" if f"{os.sep}release{os.sep}" in self.a.binary else "debug"
+            print(f"  first screen: {self.facts['first_screen_s']:.2f} s after the session request ({build} build)")
         ui_ready = self.startup_from_log()
         if ui_ready is not None:
             print(f"  app's ui_ready: first screen painted {ui_ready:.0f} ms after the process started")
