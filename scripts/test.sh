@@ -5,10 +5,12 @@
 # .deb installed and started. Ends with the time each stage took.
 # Tests read MobileAIBench's files from ../shared/datasets/mobileaibench (never copied here).
 # Each thing is built once: the UI (ui/dist), the workspace and its tests (dev profile, llama.cpp
-# included), and the app that both the end-to-end test drives and the .deb packs.
+# included), and the app that both the end-to-end test drives and the .deb packs. That app is a
+# debug build: it reuses what `cargo test` compiled (llama.cpp included) and takes about a minute
+# on 2 cores; the release app compiles everything again, llama.cpp too (about 8 minutes).
 #   scripts/test.sh [ARGS]            ARGS go to `cargo test`
-# Env: MOBENCH_APP_PROFILE=release    that app in the release profile, as a release ships it (the
-#                                     whole app compiled a second time: about 10 minutes more)
+# Env: MOBENCH_APP_PROFILE=release    the end-to-end test and the .deb on the release app, as a
+#                                     release ships it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
