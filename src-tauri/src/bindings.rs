@@ -10,10 +10,10 @@ mod tests {
     fn export_bindings_of_command_results() {
         mobench_store::SampleRow::export_all().unwrap();
         mobench_telemetry::Reading::export_all().unwrap();
-        mobench_engine::report::RunSummary::export_all().unwrap();
-        mobench_engine::report::Comparison::export_all().unwrap();
-        mobench_engine::report::SampleDiff::export_all().unwrap();
-        mobench_engine::report::export::ExportKind::export_all().unwrap();
+        mobench_core::views::RunSummary::export_all().unwrap();
+        mobench_core::views::Comparison::export_all().unwrap();
+        mobench_core::views::SampleDiff::export_all().unwrap();
+        mobench_core::views::export::ExportKind::export_all().unwrap();
         // The figure registry: its types and its values (figures.ts).
         mobench_metrics::figure::export_typescript().unwrap();
     }

@@ -9,10 +9,9 @@ use mobench_core::datasets::{self, DatasetEntry, DownloadProgress, FetchReport};
 use mobench_core::library::{self, ImportMode, ImportProgress, ModelEntry, ModelFit};
 use mobench_core::runs::{self, ActiveRun, Job, LiveEvent, NewRunRequest, QueueTicket};
 use mobench_core::settings::{max_threads, AppSettings};
-use mobench_core::views::{self, ExportReport, RunDetail};
+use mobench_core::views::export::ExportKind;
+use mobench_core::views::{self, Comparison, ExportReport, RunDetail, RunSummary, SampleDiff};
 use mobench_core::{AppError, AppResult, ErrorCode};
-use mobench_engine::report::export::ExportKind;
-use mobench_engine::report::{Comparison, RunSummary, SampleDiff};
 use mobench_store::SampleRow;
 use mobench_telemetry::Reading;
 use serde::Serialize;
@@ -276,10 +275,7 @@ pub fn active_run(state: State<'_, AppState>) -> Option<ActiveRun> {
 
 #[tauri::command]
 pub async fn list_runs<R: Runtime>(app: AppHandle<R>) -> AppResult<Vec<RunSummary>> {
-    blocking(app, |state| {
-        Ok(mobench_engine::report::summaries(&state.store()?)?)
-    })
-    .await
+    blocking(app, |state| Ok(views::summaries(&state.store()?)?)).await
 }
 
 #[tauri::command]
@@ -313,11 +309,7 @@ pub async fn compare_runs<R: Runtime>(
     baseline: i64,
 ) -> AppResult<Comparison> {
     blocking(app, move |state| {
-        Ok(mobench_engine::report::compare(
-            &state.store()?,
-            &run_ids,
-            baseline,
-        )?)
+        Ok(views::compare(&state.store()?, &run_ids, baseline)?)
     })
     .await
 }
@@ -329,11 +321,7 @@ pub async fn sample_diff<R: Runtime>(
     dataset: String,
 ) -> AppResult<SampleDiff> {
     blocking(app, move |state| {
-        Ok(mobench_engine::report::sample_diff(
-            &state.store()?,
-            &run_ids,
-            &dataset,
-        )?)
+        Ok(views::sample_diff(&state.store()?, &run_ids, &dataset)?)
     })
     .await
 }

@@ -189,7 +189,7 @@ fn export_table(
     samples: bool,
     format: ExportFormat,
 ) -> Result<Table> {
-    Ok(mobench_engine::report::export::suite_or_speed_table(
+    Ok(mobench_core::views::export::suite_or_speed_table(
         store,
         selected,
         samples,
@@ -207,7 +207,7 @@ fn telemetry_table(store: &Store, selected: &[RunRow]) -> Result<Table> {
 }
 
 fn write_table(table: &Table, format: ExportFormat, out: &Path) -> Result<ExitCode> {
-    mobench_engine::report::export::write_atomically(out, |w| match format {
+    mobench_core::views::export::write_atomically(out, |w| match format {
         ExportFormat::Csv => table.write_csv(w),
         ExportFormat::Json => {
             serde_json::to_writer_pretty(&mut *w, &table.to_json())?;

@@ -235,7 +235,7 @@ pub fn compare(store: &Store, run_ids: &[i64], json: bool) -> Result<ExitCode> {
         crate::speed::compare(store, &selected, json)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let comparison = mobench_engine::report::compare(store, run_ids, run_ids[0])?;
+    let comparison = mobench_core::views::compare(store, run_ids, run_ids[0])?;
     let rows: Vec<_> = comparison
         .rows
         .iter()

@@ -146,7 +146,7 @@ fn is_sustained(run: &RunRow) -> bool {
 }
 
 fn table_of(runs: &[(RunRow, Vec<SpeedRow>)], samples: bool) -> Table {
-    mobench_engine::report::export::speed_table(runs, samples)
+    mobench_core::views::export::speed_table(runs, samples)
 }
 
 fn print_results(run: &RunRow, rows: &[SpeedRow], format: SpeedFormat) -> Result<()> {

@@ -131,7 +131,7 @@ pub fn save(data_dir: &Path, settings: &AppSettings) -> AppResult<()> {
     settings.validate()?;
     let path = settings_path(data_dir);
     let text = serde_json::to_string_pretty(settings).expect("settings serialize");
-    mobench_engine::report::export::write_atomically(&path, |w| w.write_all(text.as_bytes()))
+    crate::views::export::write_atomically(&path, |w| w.write_all(text.as_bytes()))
         .map_err(|e| io_error(ErrorCode::Io, &path, &e))
 }
 

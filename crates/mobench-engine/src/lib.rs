@@ -1,15 +1,14 @@
 //! The MobileAIBench engine, free of any front end, one folder per feature: `llama/` (llama.cpp
 //! measured: backend, model loading, the decode loop, devices, GGUF header, memory fit, model
 //! files), `suite/` (the suite run pipeline with resume), `speed/` (llama-bench's speed tests),
-//! `report/` (views and export tables of stored runs), `worker` (what every run shares: the
-//! cancel flag, the inference thread and its events, how a run's end is stored), and the events
-//! front ends render.
+//! `worker` (what every run shares: the cancel flag, the inference thread and its events, how a
+//! run's end is stored), and the events front ends render. What front ends show of stored runs
+//! (views, export tables) is `mobench-core`'s.
 
 pub mod error;
 pub mod events;
 pub mod llama;
 pub mod paths;
-pub mod report;
 pub mod settings;
 pub mod speed;
 mod store;

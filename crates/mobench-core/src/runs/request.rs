@@ -82,7 +82,7 @@ impl NewRunRequest {
 /// The job that finishes run `run_id`, when it can be resumed (an interrupted, paused or failed
 /// suite run).
 pub fn resume_job(store: &Store, run_id: i64) -> AppResult<Job> {
-    let run = mobench_engine::report::run_summary(store, run_id)?;
+    let run = crate::views::run_summary(store, run_id)?;
     if !run.resumable {
         return Err(AppError::new(
             ErrorCode::Resume,

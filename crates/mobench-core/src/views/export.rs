@@ -11,8 +11,9 @@ use mobench_store::speed::SpeedRow;
 use mobench_store::{RunKind, RunRow, Store};
 use serde::{Deserialize, Serialize};
 
-use super::Comparison;
-use crate::error::EngineError;
+use mobench_engine::EngineError;
+
+use super::runs::{compare, Comparison};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -42,7 +43,7 @@ pub fn table(
     }
     if kind == ExportKind::Comparison {
         let baseline = baseline.unwrap_or(run_ids[0]);
-        return Ok(comparison_table(&super::compare(store, run_ids, baseline)?));
+        return Ok(comparison_table(&compare(store, run_ids, baseline)?));
     }
     let runs: Vec<RunRow> = run_ids
         .iter()

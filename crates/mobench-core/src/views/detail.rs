@@ -1,15 +1,15 @@
-//! Stored runs as the app shows them: the history, one run in detail, its samples and resource
-//! readings, comparisons, and CSV export.
+//! One run in detail (the app's run screen and `mobench show --json`), its samples and resource
+//! readings, and a table written out as CSV.
 
 use std::path::Path;
 
-use mobench_engine::report::export::ExportKind;
-use mobench_engine::report::RunSummary;
 use mobench_store::resources::ResourceFigure;
 use mobench_store::{AggregateRow, LoadRow, RunDatasetRow, RunKind, SampleRow, Store};
 use mobench_telemetry::Reading;
 use serde::Serialize;
 
+use super::export::{self, ExportKind};
+use super::runs::{run_summary, RunSummary};
 use crate::error::{io_error, AppResult, ErrorCode};
 
 /// One speed test of a speed run.
@@ -69,7 +69,7 @@ pub fn detail(store: &Store, run_id: i64) -> AppResult<RunDetail> {
         resources: store.resource_figures(run_id)?,
         datasets: store.run_datasets(run_id)?,
         speed,
-        run: mobench_engine::report::run_summary(store, run_id)?,
+        run: run_summary(store, run_id)?,
     })
 }
 
@@ -101,8 +101,8 @@ pub fn export_csv(
     baseline: Option<i64>,
     path: &Path,
 ) -> AppResult<ExportReport> {
-    let table = mobench_engine::report::export::table(store, kind, run_ids, baseline)?;
-    mobench_engine::report::export::write_atomically(path, |w| table.write_csv(w))
+    let table = export::table(store, kind, run_ids, baseline)?;
+    export::write_atomically(path, |w| table.write_csv(w))
         .map_err(|e| io_error(ErrorCode::Export, path, &e))?;
     Ok(ExportReport {
         path: path.display().to_string(),

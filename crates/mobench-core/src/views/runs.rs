@@ -8,7 +8,7 @@ use mobench_metrics::Metric;
 use mobench_store::{ModelRow, RunKind, RunRow, RunStatus, Store};
 use serde::Serialize;
 
-use crate::error::EngineError;
+use mobench_engine::EngineError;
 
 /// One figure of a run's headline (see [`summaries`]).
 #[derive(Debug, Clone, PartialEq, Serialize)]

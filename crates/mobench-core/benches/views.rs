@@ -5,11 +5,11 @@
 //!
 //! A benchmark that prints figures, not a timed test:
 //!
-//!     cargo bench -p mobench-engine --bench views
+//!     cargo bench -p mobench-core --bench views
 
 use std::time::Instant;
 
-use mobench_engine::report;
+use mobench_core::views as report;
 use mobench_store::{
     NewDataset, NewModel, NewRun, PlannedDataset, RunKind, RunStatus, SampleRecord, SampleTimings,
     ScoreRecord, Store,
