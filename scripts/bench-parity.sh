@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Speed parity: `mobench bench` against llama.cpp's own llama-bench, both on the llama.cpp tree
+# Speed parity: `mobench speed` against llama.cpp's own llama-bench, both on the llama.cpp tree
 # vendored in the llama-cpp-sys-2 crate that mobench links, on the same ~100M-parameter model
 # (F16, Q8_0, Q4_0), with the same threads and settings. Prints the ratios mobench/llama-bench
 # for pp512 and tg128 (target: 0.98 or better), and decode speed against the memory-bandwidth
@@ -85,7 +85,7 @@ for tool in cargo cmake make cc c++ python3 tar sha256sum; do
     command -v "$tool" >/dev/null || die "'$tool' is not installed (needed by this script)"
 done
 
-# mobench bench stores its runs; keep them out of the user's database.
+# mobench speed stores its runs; keep them out of the user's database.
 export MOBENCH_DB=$PARITY/mobench.sqlite
 rm -rf "$LOGS" "$RESULTS" "$MOBENCH_DB"
 mkdir -p "$PARITY"/{downloads,models,bin} "$LOGS" "$RESULTS"
@@ -130,9 +130,9 @@ if ! cargo build --release -p mobench-cli --message-format=json-render-diagnosti
     echo "mobench: cargo build failed (see $LOGS/cargo-mobench.log); measuring llama-bench alone"
 fi
 echo "cargo builds: $(seconds_since "$started") s"
-if [ "$MOBENCH_OK" = 1 ] && ! "$TARGET_DIR/release/mobench" bench --help >/dev/null 2>&1; then
+if [ "$MOBENCH_OK" = 1 ] && ! "$TARGET_DIR/release/mobench" speed --help >/dev/null 2>&1; then
     MOBENCH_OK=0
-    echo "mobench bench not available yet; measuring llama-bench alone"
+    echo "mobench speed not available yet; measuring llama-bench alone"
 fi
 
 # ------------------------------------------------------------------------------------------
@@ -262,7 +262,7 @@ done
 step "7/7 benchmarks: per model $ROUNDS rounds of ABBA, BAAB, ... (A llama-bench, B mobench; pp$PP, tg$TG)"
 # Both tools take the same test list and settings; everything else stays at llama-bench's defaults
 # (type_k/type_v f16, flash-attn auto, n_gpu_layers -1, load mode auto, one warm-up per test),
-# which mobench bench reproduces, and the table checks from the JSON both print.
+# which mobench speed reproduces, and the table checks from the JSON both print.
 MAX_OTHER_LOAD=0
 run_tool() {  # run_tool TOOL MODEL RUN
     local tool=$1 model=$2 run=$3 out log started machine0 children0 other
@@ -276,13 +276,13 @@ run_tool() {  # run_tool TOOL MODEL RUN
             -b "$N_BATCH" -ub "$N_UBATCH" -o json >"$out" 2>"$log" \
             || die "llama-bench failed on $model (see $log)"
     else
-        if ! "$TARGET_DIR/release/mobench" bench --model "${MODEL_FILE[$model]}" -p "$PP" -n "$TG" \
+        if ! "$TARGET_DIR/release/mobench" speed --model "${MODEL_FILE[$model]}" -p "$PP" -n "$TG" \
                 -r "$REPS" --threads "$THREADS" -b "$N_BATCH" --ubatch "$N_UBATCH" --format json \
                 >"$out" 2>"$log" \
             || ! python3 "$HELPER" check-json "$out"; then
             rm -f "$out"
             MOBENCH_OK=0
-            echo "mobench bench failed on $model: $(tail -1 "$log" 2>/dev/null)"
+            echo "mobench speed failed on $model: $(tail -1 "$log" 2>/dev/null)"
             echo "  (full log: $log); measuring llama-bench alone from here"
             return
         fi
@@ -296,7 +296,7 @@ run_tool() {  # run_tool TOOL MODEL RUN
     printf '%-5s run %d %-12s %s  (%d s, other load %d%%)\n' "$model" "$run" "$tool" \
         "$(python3 "$HELPER" summary "$out")" $((($(date +%s%N) - started) / 1000000000)) "$other"
 }
-[ "$MOBENCH_OK" = 1 ] || echo "(mobench bench not available: llama-bench runs alone, in its places of the order)"
+[ "$MOBENCH_OK" = 1 ] || echo "(mobench speed not available: llama-bench runs alone, in its places of the order)"
 warn_if_busy
 for model in "${MODELS[@]}"; do
     run=0

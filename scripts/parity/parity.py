@@ -31,7 +31,7 @@
       decode rate as a share of the memory-bandwidth bound.
 
 Result files are named MODEL--RUN--TOOL.json (e.g. Q4_0--1--llama-bench.json), each one
-llama-bench `-o json` array (mobench bench --format json prints the same fields).
+llama-bench `-o json` array (mobench speed --format json prints the same fields).
 """
 
 import glob
