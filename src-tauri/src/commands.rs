@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use mobench_core::data::{self, ClearScope};
 use mobench_core::datasets::{self, DatasetEntry, DownloadProgress, FetchReport};
 use mobench_core::library::{self, ImportMode, ImportProgress, ModelEntry, ModelFit};
-use mobench_core::runs::{self, ActiveRun, Job, LiveEvent, NewRunRequest, QueueTicket};
+use mobench_core::runs::{self, ActiveRun, LiveEvent, NewRunRequest, QueueTicket};
 use mobench_core::settings::{max_threads, AppSettings};
 use mobench_core::views::export::ExportKind;
 use mobench_core::views::{self, Comparison, ExportReport, RunDetail, RunSummary, SampleDiff};
@@ -226,14 +226,9 @@ pub async fn start_run<R: Runtime>(
     on_event: Channel<LiveEvent>,
 ) -> AppResult<QueueTicket> {
     blocking(app, move |state| {
-        let jobs = request
-            .resolve(&state.datasets_dir)?
-            .into_iter()
-            .map(|r| Job::Start(Box::new(r)))
-            .collect();
         state.runner.start(
             state.db.clone(),
-            jobs,
+            request.jobs(&state.datasets_dir)?,
             state.settings().cooldown_s,
             forward(on_event),
         )

@@ -110,13 +110,7 @@ impl TestApp {
 
     /// Starts a queue directly on the runner; its events arrive on the receiver.
     pub fn start(&self, req: NewRunRequest) -> mpsc::Receiver<LiveEvent> {
-        let jobs = req
-            .resolve(&self.state().datasets_dir)
-            .unwrap()
-            .into_iter()
-            .map(|r| Job::Start(Box::new(r)))
-            .collect();
-        self.start_jobs(jobs)
+        self.start_jobs(req.jobs(&self.state().datasets_dir).unwrap())
     }
 
     /// Starts one run of the built-in model with ten samples (five a dataset): long enough to

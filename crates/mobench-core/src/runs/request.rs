@@ -36,6 +36,15 @@ pub struct NewRunRequest {
 }
 
 impl NewRunRequest {
+    /// The queue's jobs: one run per model, everything checked before any starts.
+    pub fn jobs(&self, datasets_dir: &Path) -> AppResult<Vec<Job>> {
+        Ok(self
+            .resolve(datasets_dir)?
+            .into_iter()
+            .map(|r| Job::Start(Box::new(r)))
+            .collect())
+    }
+
     /// One engine request per model, everything checked before any run starts.
     pub fn resolve(&self, datasets_dir: &Path) -> AppResult<Vec<RunRequest>> {
         if self.models.is_empty() {

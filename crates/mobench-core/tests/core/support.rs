@@ -32,11 +32,8 @@ impl Bench {
     /// One job per model of a small starter run (one example per dataset, four tokens).
     pub fn jobs(&self, models: usize) -> Vec<Job> {
         tiny_request(&vec![self.model.clone(); models])
-            .resolve(&self.datasets_dir())
+            .jobs(&self.datasets_dir())
             .unwrap()
-            .into_iter()
-            .map(|r| Job::Start(Box::new(r)))
-            .collect()
     }
 
     /// Starts `jobs` with a cool-down of `cooldown_s` between them; the events arrive on the
