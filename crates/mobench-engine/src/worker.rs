@@ -67,12 +67,23 @@ pub struct RunOutcome {
 pub(crate) struct Emitter {
     tx: mpsc::Sender<Event>,
     tokens: bool,
+    /// The receiving side's word that it has handed a finished sample to the sink.
+    seen: mpsc::Receiver<()>,
 }
 
 impl Emitter {
     /// A closed channel means nobody listens any more; the run goes on and is stored all the same.
     pub(crate) fn send(&self, event: Event) {
         let _ = self.tx.send(event);
+    }
+
+    /// Sends a finished sample and waits until the sink has seen it, so that a `Stop` it answers
+    /// takes effect before the next sample starts, however far behind the receiving thread is.
+    /// Between two samples, so no measured window includes the wait.
+    pub(crate) fn sample_finished(&self, event: Event) {
+        if self.tx.send(event).is_ok() {
+            let _ = self.seen.recv();
+        }
     }
 
     /// A sender for other threads of the run (the resource sampler).
@@ -104,9 +115,11 @@ where
         + 'static,
 {
     let (tx, rx) = mpsc::channel::<Event>();
+    let (seen_tx, seen) = mpsc::channel();
     let tx = Emitter {
         tx,
         tokens: sink.wants_tokens(),
+        seen,
     };
     let db = db.to_path_buf();
     let flag = cancel.clone();
@@ -120,6 +133,9 @@ where
     for event in rx {
         if sink.on_event(&event) == Control::Stop {
             cancel.cancel();
+        }
+        if matches!(event, Event::SampleFinished { .. }) {
+            let _ = seen_tx.send(());
         }
     }
     handle

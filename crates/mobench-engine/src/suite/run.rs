@@ -213,7 +213,7 @@ fn execute_inner(
             store.insert_sample(run_id, &record)?;
             telemetry.flush(store, run_id)?;
             done += 1;
-            tx.send(Event::SampleFinished {
+            tx.sample_finished(Event::SampleFinished {
                 dataset: p.def.name.clone(),
                 row,
                 done,
