@@ -1,6 +1,6 @@
 //! Platform calls beyond what Tauri offers, one small module per platform behind `cfg`, each with
 //! a fallback so the app compiles and is tested everywhere. The logic that decides when to call
-//! them lives in plain Rust (`lifecycle`, `library`).
+//! them lives in the core (`mobench_core::runs::lifecycle`, `mobench_core::library`).
 
 /// Keeps the device from sleeping while a run goes; `false` lets it sleep again. iOS: the
 /// screen's idle timer (`UIApplication.idleTimerDisabled`, main thread only). macOS: a
