@@ -1,5 +1,6 @@
 //! Plain records going in and out of the database.
 
+use mobench_metrics::figure::{self, TIMING};
 use serde::{Deserialize, Serialize};
 
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -326,22 +327,30 @@ impl std::ops::Deref for SampleRow {
 }
 
 impl SampleRecord {
-    /// The value of one timing figure by its column name (see [`crate::TIMING_FIGURES`]).
-    pub fn figure(&self, name: &str) -> Option<f64> {
+    /// This sample's value of each timing figure of the registry
+    /// (`mobench_metrics::figure::TIMING`), named by it.
+    pub fn timing_values(&self) -> [(&'static str, Option<f64>); TIMING.len()] {
         let t = &self.timings;
-        match name {
-            "ttft_ms" => t.ttft_ms,
-            "prefill_tokens_per_s" => t.prefill_tokens_per_s,
-            "decode_tokens_per_s" => t.decode_tokens_per_s,
-            "itl_p50_ms" => t.itl_p50_ms,
-            "itl_p95_ms" => t.itl_p95_ms,
-            "itl_max_ms" => t.itl_max_ms,
-            "output_eval_ms" => t.output_eval_ms,
-            "total_ms" => Some(t.total_ms),
-            "prompt_tokens" => Some(self.prompt_tokens as f64),
-            "output_tokens" => Some(self.output_tokens as f64),
-            _ => None,
-        }
+        [
+            (figure::TTFT_MS.name, t.ttft_ms),
+            (figure::PREFILL_TOKENS_PER_S.name, t.prefill_tokens_per_s),
+            (figure::DECODE_TOKENS_PER_S.name, t.decode_tokens_per_s),
+            (figure::ITL_P50_MS.name, t.itl_p50_ms),
+            (figure::ITL_P95_MS.name, t.itl_p95_ms),
+            (figure::ITL_MAX_MS.name, t.itl_max_ms),
+            (figure::OUTPUT_EVAL_MS.name, t.output_eval_ms),
+            (figure::TOTAL_MS.name, Some(t.total_ms)),
+            (figure::PROMPT_TOKENS.name, Some(self.prompt_tokens as f64)),
+            (figure::OUTPUT_TOKENS.name, Some(self.output_tokens as f64)),
+        ]
+    }
+
+    /// The value of one timing figure by its name (see [`crate::TIMING_FIGURES`]).
+    pub fn figure(&self, name: &str) -> Option<f64> {
+        self.timing_values()
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, v)| v)
     }
 }
 
@@ -371,6 +380,39 @@ mod tests {
             assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
         }
         assert_eq!(format!("{:<6}|", RunKind::Speed), "speed |");
+    }
+
+    #[test]
+    fn every_timing_figure_of_the_registry_has_a_value_in_its_order() {
+        let record = SampleRecord {
+            row_index: 0,
+            example_id: None,
+            prompt: String::new(),
+            reference: String::new(),
+            prediction_raw: String::new(),
+            prediction: String::new(),
+            extra_json: None,
+            error: None,
+            truncated: false,
+            stop_reason: "eos".into(),
+            prompt_tokens: 7,
+            output_tokens: 3,
+            timings: SampleTimings {
+                ttft_ms: Some(1.5),
+                total_ms: 4.0,
+                ..SampleTimings::default()
+            },
+            llama: None,
+            scores: Vec::new(),
+            dataset_id: 1,
+        };
+        let names: Vec<&str> = record.timing_values().iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, crate::TIMING_FIGURES);
+        assert_eq!(record.figure("ttft_ms"), Some(1.5));
+        assert_eq!(record.figure("total_ms"), Some(4.0));
+        assert_eq!(record.figure("output_tokens"), Some(3.0));
+        assert_eq!(record.figure("decode_tokens_per_s"), None);
+        assert_eq!(record.figure("no_such_figure"), None);
     }
 
     #[test]
