@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
 
 use mobench_store::{NewRun, RunKind, RunStatus, Store};
 use serde::Serialize;
@@ -43,6 +44,18 @@ impl CancelFlag {
     }
     pub fn is_cancelled(&self) -> bool {
         self.0.load(Ordering::SeqCst) != RUNNING
+    }
+    /// Sleeps `seconds` so the device cools down (before a speed test, between two queued
+    /// runs); returns early, false, when the run is stopped meanwhile.
+    pub fn cool_down(&self, seconds: u32) -> bool {
+        let until = Instant::now() + Duration::from_secs(seconds.into());
+        while Instant::now() < until {
+            if self.is_cancelled() {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50).min(until - Instant::now()));
+        }
+        !self.is_cancelled()
     }
     pub fn reason(&self) -> Option<StopReason> {
         match self.0.load(Ordering::SeqCst) {

@@ -209,11 +209,12 @@ impl Runner {
             cancel: CancelFlag::default(),
         };
         let queue_id = queue.id;
+        let models: Vec<String> = queue.jobs.iter().map(Job::model).collect();
         let (done_tx, done) = mpsc::channel();
         *slot = Some(Active {
             info: ActiveRun {
                 queue_id,
-                models: queue.jobs.iter().map(Job::model).collect(),
+                models: models.clone(),
                 index: 0,
                 run_id: None,
                 cancelling: false,
@@ -229,7 +230,7 @@ impl Runner {
             .name("mobench-queue".into())
             .spawn(move || {
                 let _done = done_tx;
-                runner.work_through(queue);
+                runner.work_through(queue, models);
             });
         if let Err(e) = spawned {
             self.slot().take();
@@ -257,11 +258,11 @@ impl Runner {
 
     /// The queue thread: each job in turn, a cool-down between two, until the queue is done,
     /// cancelled, or paused (then what is left waits for the app to return).
-    fn work_through(&self, mut queue: Queue) {
+    fn work_through(&self, mut queue: Queue, models: Vec<String>) {
         let emit = |event| self.send(queue.id, event);
         emit(LiveEvent::Queue(QueueEvent::QueueStarted {
             queue_id: queue.id,
-            models: queue.jobs.iter().map(Job::model).collect(),
+            models,
         }));
         let total = queue.jobs.len();
         let mut run_ids = Vec::new();
@@ -273,7 +274,7 @@ impl Runner {
                 emit(LiveEvent::Queue(QueueEvent::Cooldown {
                     seconds: queue.cooldown_s,
                 }));
-                mobench_engine::speed::cool_down(queue.cooldown_s, &queue.cancel);
+                queue.cancel.cool_down(queue.cooldown_s);
             }
             match queue.cancel.reason() {
                 Some(StopReason::Paused) => {

@@ -17,4 +17,4 @@ mod run;
 
 pub use measure::model_meta;
 pub use request::{SpeedRequest, Sustained};
-pub use run::{cool_down, run_speed};
+pub use run::run_speed;

@@ -2,7 +2,6 @@
 //! runs the tests (or sustained rounds) on the inference worker, storing each result as it ends.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use llama_cpp_2::model::LlamaModel;
 use mobench_store::speed::{RoundResult, SpeedTest};
@@ -153,7 +152,7 @@ impl Work<'_> {
                 loaded_layers = test.n_gpu_layers;
                 meta = measure::model_meta(&model);
             }
-            if !cool_down(self.request.delay_s, self.cancel) {
+            if !self.cancel.cool_down(self.request.delay_s) {
                 return Ok(false);
             }
             self.telemetry.tracker().set(Phase::Idle, Some(i as u64));
@@ -234,17 +233,4 @@ impl Work<'_> {
             },
         )
     }
-}
-
-/// Sleeps `seconds` so the device cools down (before a speed test, between two queued runs);
-/// returns early, false, when `cancel` is set meanwhile.
-pub fn cool_down(seconds: u32, cancel: &CancelFlag) -> bool {
-    let until = Instant::now() + Duration::from_secs(seconds.into());
-    while Instant::now() < until {
-        if cancel.is_cancelled() {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(50).min(until - Instant::now()));
-    }
-    !cancel.is_cancelled()
 }
