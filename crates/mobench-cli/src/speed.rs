@@ -8,9 +8,9 @@ use std::process::ExitCode;
 use anyhow::{anyhow, Result};
 use mobench_engine::{Control, Event, Sink, SpeedRequest, Sustained};
 use mobench_store::export::Table;
-use mobench_store::speed::{summarize_rounds, FlashAttn, RoundResult, SpeedRow, SustainedSummary};
+use mobench_store::speed::{FlashAttn, SpeedRow};
 use mobench_store::{RunRow, RunStatus, Store};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::cli::{FlashAttnArg, SpeedArgs, SpeedFormat};
 use crate::{paths, EXIT_INTERRUPTED};
@@ -127,8 +127,8 @@ pub fn run(db: &Path, args: SpeedArgs, cancel: mobench_engine::CancelFlag) -> Re
     let outcome = mobench_engine::run_speed(db, request, cancel, &mut SpeedProgress)?;
     let store = mobench_engine::open_store(db)?;
     let run = store.run(outcome.run_id)?;
-    if is_sustained(&run) {
-        print_sustained(&store, &run, format == SpeedFormat::Json)?;
+    if let Some(sustained) = mobench_core::views::sustained(&store, &run)? {
+        print_sustained(&sustained, format == SpeedFormat::Json)?;
     } else {
         let rows = store.speed_results(outcome.run_id)?;
         print_results(&run, &rows, format)?;
@@ -139,10 +139,6 @@ pub fn run(db: &Path, args: SpeedArgs, cancel: mobench_engine::CancelFlag) -> Re
         RunStatus::Interrupted => ExitCode::from(EXIT_INTERRUPTED),
         _ => ExitCode::from(1),
     })
-}
-
-fn is_sustained(run: &RunRow) -> bool {
-    serde_json::from_str::<SpeedRequest>(&run.settings_json).is_ok_and(|r| r.sustained.is_some())
 }
 
 fn table_of(runs: &[(RunRow, Vec<SpeedRow>)], samples: bool) -> Table {
@@ -226,42 +222,12 @@ pub fn markdown(rows: &[SpeedRow]) -> String {
     s
 }
 
-/// A sustained run's rounds and what they show.
-fn sustained_data(store: &Store, run: &RunRow) -> Result<(SustainedSummary, Vec<RoundResult>)> {
-    let rounds = store.speed_rounds(run.id)?;
-    let mut summary = summarize_rounds(&rounds);
-    if rounds.iter().all(|r| r.thermal_state.is_none()) {
-        // The run's telemetry says why there was no thermal state to record.
-        summary.thermal_unavailable = store
-            .resource_figures(run.id)?
-            .into_iter()
-            .find(|f| f.figure == "thermal_first_non_nominal_ms")
-            .and_then(|f| f.missing_reason)
-            .or_else(|| Some("no thermal state was recorded".into()));
-    }
-    Ok((summary, rounds))
-}
-
-/// A speed run's results as JSON: llama-bench's rows, or a sustained run's summary and rounds.
-pub fn results_json(store: &Store, run: &RunRow) -> Result<Value> {
-    Ok(if is_sustained(run) {
-        let (summary, rounds) = sustained_data(store, run)?;
-        json!({ "run_id": run.id, "summary": summary, "rounds": rounds })
-    } else {
-        let runs = [(run.clone(), store.speed_results(run.id)?)];
-        table_of(&runs, true).to_json()
-    })
-}
-
-fn print_sustained(store: &Store, run: &RunRow, json: bool) -> Result<()> {
+fn print_sustained(sustained: &mobench_core::views::Sustained, json: bool) -> Result<()> {
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&results_json(store, run)?)?
-        );
+        println!("{}", serde_json::to_string_pretty(sustained)?);
         return Ok(());
     }
-    let (summary, _) = sustained_data(store, run)?;
+    let summary = &sustained.summary;
     let rate = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{v:.2} t/s"));
     println!(
         "sustained: {} rounds over {:.1} s",
@@ -294,10 +260,10 @@ fn print_sustained(store: &Store, run: &RunRow, json: bool) -> Result<()> {
     Ok(())
 }
 
-/// `mobench show` for a speed run, as text (the JSON is `results_json` in the run's record).
+/// `mobench show` for a speed run, as text (its JSON is the run detail's `speed` and `sustained`).
 pub fn show(store: &Store, run: &RunRow) -> Result<()> {
-    if is_sustained(run) {
-        return print_sustained(store, run, false);
+    if let Some(sustained) = mobench_core::views::sustained(store, run)? {
+        return print_sustained(&sustained, false);
     }
     print!("{}", markdown(&store.speed_results(run.id)?));
     Ok(())

@@ -145,6 +145,7 @@ pub struct RoundResult {
 
 /// What a sustained run shows: where it started, where it was after 1, 5 and 10 minutes, and
 /// how far it fell.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct SustainedSummary {
     pub rounds: usize,

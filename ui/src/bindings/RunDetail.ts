@@ -5,10 +5,15 @@ import type { ResourceFigure } from "./ResourceFigure";
 import type { RunDatasetRow } from "./RunDatasetRow";
 import type { RunSummary } from "./RunSummary";
 import type { SpeedRow } from "./SpeedRow";
+import type { Sustained } from "./Sustained";
 import type { JsonValue } from "./serde_json/JsonValue";
 
 export type RunDetail = { run: RunSummary, settings: JsonValue, device: JsonValue, app_version: string, llama_version: string, loads: Array<LoadRow>, aggregates: Array<AggregateRow>, resources: Array<ResourceFigure>, datasets: Array<RunDatasetRow>, 
 /**
  * Empty for suite runs.
  */
-speed: Array<SpeedRow>, };
+speed: Array<SpeedRow>, 
+/**
+ * A sustained speed run's rounds and what they show; `None` for every other run.
+ */
+sustained: Sustained | null, };

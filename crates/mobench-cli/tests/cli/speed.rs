@@ -219,6 +219,9 @@ fn sustained_mode_records_rounds_and_summarises_the_rate_over_time() {
         s["at_minutes"][0][1].is_null(),
         "a 2-second run has no 1-minute rate"
     );
+    // The run detail carries the same rounds and summary.
+    let shown = env.show(v["run_id"].as_i64().unwrap());
+    assert_eq!(shown["sustained"], v, "{shown}");
     let text = env.ok(&["show", &v["run_id"].to_string()]).stdout;
     assert!(
         text.contains("after  1 min      n/a (the run was shorter)"),

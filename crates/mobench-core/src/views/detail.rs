@@ -3,8 +3,11 @@
 
 use std::path::Path;
 
+use mobench_engine::SpeedRequest;
+use mobench_metrics::figure;
 use mobench_store::resources::ResourceFigure;
-use mobench_store::{AggregateRow, LoadRow, RunDatasetRow, RunKind, SampleRow, Store};
+use mobench_store::speed::{summarize_rounds, RoundResult, SustainedSummary};
+use mobench_store::{AggregateRow, LoadRow, RunDatasetRow, RunKind, RunRow, SampleRow, Store};
 use mobench_telemetry::Reading;
 use serde::Serialize;
 
@@ -39,6 +42,44 @@ pub struct RunDetail {
     pub datasets: Vec<RunDatasetRow>,
     /// Empty for suite runs.
     pub speed: Vec<SpeedTestRow>,
+    /// A sustained speed run's rounds and what they show; `None` for every other run.
+    pub sustained: Option<Sustained>,
+}
+
+/// A sustained speed run: its rounds and what they show.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Sustained {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub run_id: i64,
+    pub summary: SustainedSummary,
+    pub rounds: Vec<RoundResult>,
+}
+
+/// The rounds of run `run` and their summary, when it is a sustained speed run.
+pub fn sustained(store: &Store, run: &RunRow) -> AppResult<Option<Sustained>> {
+    let is_sustained = run.kind == RunKind::Speed
+        && serde_json::from_str::<SpeedRequest>(&run.settings_json)
+            .is_ok_and(|r| r.sustained.is_some());
+    if !is_sustained {
+        return Ok(None);
+    }
+    let rounds = store.speed_rounds(run.id)?;
+    let mut summary = summarize_rounds(&rounds);
+    if rounds.iter().all(|r| r.thermal_state.is_none()) {
+        // The run's telemetry says why there was no thermal state to record.
+        summary.thermal_unavailable = store
+            .resource_figures(run.id)?
+            .into_iter()
+            .find(|f| f.figure == figure::THERMAL_FIRST_NON_NOMINAL_MS.name)
+            .and_then(|f| f.missing_reason)
+            .or_else(|| Some("no thermal state was recorded".into()));
+    }
+    Ok(Some(Sustained {
+        run_id: run.id,
+        summary,
+        rounds,
+    }))
 }
 
 pub fn detail(store: &Store, run_id: i64) -> AppResult<RunDetail> {
@@ -69,6 +110,7 @@ pub fn detail(store: &Store, run_id: i64) -> AppResult<RunDetail> {
         resources: store.resource_figures(run_id)?,
         datasets: store.run_datasets(run_id)?,
         speed,
+        sustained: sustained(store, &run)?,
         run: run_summary(store, run_id)?,
     })
 }

@@ -6,7 +6,10 @@ mod detail;
 pub mod export;
 mod runs;
 
-pub use detail::{detail, export_csv, readings, samples, ExportReport, RunDetail, SpeedTestRow};
+pub use detail::{
+    detail, export_csv, readings, samples, sustained, ExportReport, RunDetail, SpeedTestRow,
+    Sustained,
+};
 pub use runs::{
     compare, run_summary, sample_diff, summaries, CompareRow, Comparison, HeadlineFigure,
     RunSummary, SampleDiff, SampleDiffRow,
