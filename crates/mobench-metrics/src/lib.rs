@@ -5,7 +5,9 @@
 //! (`src/evaluation/evaluate.py`) and the libraries it calls, and are checked
 //! against them with committed test vectors (`vectors/`, made by
 //! `vectors/make_vectors.py` from NLTK, rouge-score and python-Levenshtein;
-//! regenerate with `python3 vectors/make_vectors.py --mobileaibench <checkout>`):
+//! regenerate with `python3 vectors/make_vectors.py --mobileaibench <checkout>`;
+//! `vqa.json` by `vectors/make_vqa_vectors.py` from the VQA evaluation tools'
+//! own `vqaEval.py`):
 //!
 //! | metric | task | definition |
 //! |---|---|---|
@@ -14,6 +16,7 @@
 //! | `rouge1`, `rougeL` | summarization | rouge-score F-measures with the Porter stemmer ([`rouge`]) |
 //! | `levenshtein` | text-to-SQL | python-Levenshtein `ratio` ([`levenshtein`]) |
 //! | `sql_f1` | text-to-SQL | clause-pair F1 of MobileAIBench's regex SQL parser ([`sql`]) |
+//! | `vqa_accuracy` | visual question answering | the official VQA accuracy: answer processing, then `min(1, humans agreeing / 3)` averaged over the ten human answers ([`vqa`]) |
 //!
 //! Where the paper relies on GPT-4, this crate grades offline and says so:
 //! `letter`, `number` and `label` extract the answer from the response and the
@@ -37,11 +40,13 @@ pub mod refusal;
 pub mod rouge;
 pub mod sql;
 pub mod squad;
+pub mod vqa;
 
 pub use bleu::bleu;
 pub use figure::{Direction, Figure, Group, Unit};
 pub use levenshtein::levenshtein_ratio;
 pub use squad::{em, f1, normalize_answer};
+pub use vqa::vqa_accuracy;
 
 /// Identifies this crate's grading rules; stored with every metric value so a
 /// later change of rules is visible in the results.
@@ -82,6 +87,7 @@ metrics! {
     Refusal = "refusal", "Refusal";
     Consistency = "consistency", "Consistency";
     Judge = "judge", "Judge";
+    VqaAccuracy = "vqa_accuracy", "VQA accuracy";
 }
 
 /// A metric name that is not one of [`Metric::ALL`].
@@ -103,9 +109,10 @@ fn valid_names() -> String {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Outcome {
     /// A score in `[0, 1]`. `extracted` is what the grader read from the
-    /// prediction (option letter, number, label, or the refusal phrase that
-    /// matched); `flag` marks a degraded grade, e.g. `"unparseable"` when no
-    /// answer could be read (the value is then 0).
+    /// prediction (option letter, number, label, the refusal phrase that
+    /// matched, or the answer as VQA processing left it); `flag` marks a
+    /// degraded grade, e.g. `"unparseable"` when no answer could be read (the
+    /// value is then 0).
     Value {
         value: f64,
         extracted: Option<String>,
@@ -182,10 +189,20 @@ impl Metric {
         self.figure().higher_is_better()
     }
 
+    /// Whether the metric grades against several reference answers, passed
+    /// to [`Metric::score`] as one JSON array of strings (`vqa_accuracy`: the
+    /// human answers), rather than one reference string.
+    pub fn takes_references(self) -> bool {
+        matches!(self, Metric::VqaAccuracy)
+    }
+
     /// Grades one prediction against its reference.
     ///
     /// For the extraction metrics a reference from which no answer can be
     /// read gives [`Outcome::Missing`], since the sample cannot be graded.
+    /// For [`Metric::VqaAccuracy`] (see [`Metric::takes_references`])
+    /// `reference` is a JSON array of the human answers, e.g.
+    /// `["blue","blue","purple",...]`; anything else is [`Outcome::Missing`].
     pub fn score(self, prediction: &str, reference: &str) -> Outcome {
         match self {
             Metric::Em => Outcome::plain(squad::em(prediction, reference)),
@@ -227,6 +244,7 @@ impl Metric {
             }
             Metric::Consistency => Outcome::missing("needs embeddings"),
             Metric::Judge => Outcome::missing("needs judge"),
+            Metric::VqaAccuracy => vqa::score(prediction, reference),
         }
     }
 }
@@ -251,7 +269,7 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_are_unique() {
-        assert_eq!(Metric::ALL.len(), 13);
+        assert_eq!(Metric::ALL.len(), 14);
         let names: std::collections::HashSet<_> = Metric::ALL.iter().map(|m| m.name()).collect();
         assert_eq!(names.len(), Metric::ALL.len());
         for &metric in Metric::ALL {
@@ -270,7 +288,7 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "unknown metric `rougel` (valid: em, f1, bleu, rouge1, rougeL, levenshtein, sql_f1, \
-             letter, number, label, refusal, consistency, judge)"
+             letter, number, label, refusal, consistency, judge, vqa_accuracy)"
         );
     }
 

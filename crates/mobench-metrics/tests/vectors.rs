@@ -2,7 +2,7 @@
 //! that `vectors/make_vectors.py` generated from MobileAIBench's evaluation
 //! code running on NLTK, rouge-score and python-Levenshtein.
 
-use mobench_metrics::{bleu, levenshtein_ratio, porter, rouge, sql, squad, Metric};
+use mobench_metrics::{bleu, levenshtein_ratio, porter, rouge, sql, squad, vqa, Metric};
 use serde_json::Value;
 
 const TOLERANCE: f64 = 1e-9;
@@ -314,4 +314,58 @@ fn labels_from_social_chemistry() {
         }
     }
     check("social_chemistry_101", failures);
+}
+
+#[test]
+fn vqa_accuracy_matches_the_official_vqa_evaluation() {
+    let strings = |case: &Value, key: &str| -> Vec<String> {
+        case[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("{key} missing in {case}"))
+            .iter()
+            .map(|s| s.as_str().expect("a string").to_string())
+            .collect()
+    };
+    let mut failures = Vec::new();
+    for case in cases("vqa") {
+        let prediction = text(&case, "prediction");
+        let references = strings(&case, "references");
+        let punctuation = vqa::process_punctuation(prediction);
+        let processed = vqa::process_digit_article(&punctuation);
+        if punctuation != text(&case, "punctuation")
+            || processed != text(&case, "processed_prediction")
+        {
+            failures.push(format!(
+                "process {prediction:?}: got {punctuation:?} then {processed:?}, want {} then {}",
+                case["punctuation"], case["processed_prediction"]
+            ));
+        }
+        // The answers the official code compared: processed unless all ten are identical.
+        let compared = if case.get("processed_references").is_some() {
+            strings(&case, "processed_references")
+        } else {
+            references.clone()
+        };
+        let cleaned: Vec<String> = references.iter().map(|r| vqa::clean_answer(r)).collect();
+        let ours: Vec<String> = if cleaned.iter().all(|r| *r == cleaned[0]) {
+            cleaned
+        } else {
+            cleaned.iter().map(|r| vqa::process_answer(r)).collect()
+        };
+        if ours != compared {
+            failures.push(format!(
+                "answers {references:?}: got {ours:?}, want {compared:?}"
+            ));
+        }
+        let expected = number(&case, "accuracy");
+        let json = serde_json::to_string(&references).unwrap();
+        let outcome = Metric::VqaAccuracy.score(prediction, &json);
+        match (vqa::vqa_accuracy(prediction, &references), outcome.value()) {
+            (Some(direct), Some(scored)) if close(direct, expected) && direct == scored => {}
+            (direct, scored) => failures.push(format!(
+                "vqa_accuracy({prediction:?}, {references:?}) = {direct:?} (score {scored:?}), want {expected}"
+            )),
+        }
+    }
+    check("vqa", failures);
 }

@@ -16,6 +16,7 @@ export const FIGURES = {
   "refusal": {"name":"refusal","unit":"score","direction":"higher_is_better","label":"Refusal","group":"quality"},
   "consistency": {"name":"consistency","unit":"score","direction":"higher_is_better","label":"Consistency","group":"quality"},
   "judge": {"name":"judge","unit":"score","direction":"higher_is_better","label":"Judge","group":"quality"},
+  "vqa_accuracy": {"name":"vqa_accuracy","unit":"score","direction":"higher_is_better","label":"VQA accuracy","group":"quality"},
   "ttft_ms": {"name":"ttft_ms","unit":"ms","direction":"lower_is_better","label":"TTFT","group":"timing"},
   "prefill_tokens_per_s": {"name":"prefill_tokens_per_s","unit":"tokens_per_s","direction":"higher_is_better","label":"Prefill","group":"timing"},
   "decode_tokens_per_s": {"name":"decode_tokens_per_s","unit":"tokens_per_s","direction":"higher_is_better","label":"Decode","group":"timing"},
