@@ -5,6 +5,10 @@
 //! use the `llama` architecture, a SentencePiece-style vocabulary of English pieces (so prompts
 //! tokenize into about one token per word) and, optionally, a ChatML chat template.
 //!
+//! A model can have a vision projector beside it ([`ProjectorSpec`], [`write_projector`]): a
+//! small CLIP encoder with llava's `mlp` projector that llama.cpp's mtmd loads, so image tasks
+//! run end to end without a downloaded vision model.
+//!
 //! ```no_run
 //! use mobench_gen::{write_gguf, ModelSpec};
 //! let spec = ModelSpec::tiny();
@@ -15,12 +19,14 @@
 mod error;
 mod gguf;
 mod model;
+mod projector;
 mod spec;
 mod vocab;
 mod weights;
 
 pub use error::GenError;
 pub use model::write_gguf;
+pub use projector::{write_projector, ProjectorSpec};
 pub use spec::{DType, ModelSpec, CHATML_TEMPLATE};
 
 /// Token ids every generated model shares.

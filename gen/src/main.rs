@@ -1,11 +1,11 @@
-//! `mobench-gen`: writes a GGUF model with random weights.
+//! `mobench-gen`: writes a GGUF model with random weights, and optionally its vision projector.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, ValueEnum};
-use mobench_gen::{write_gguf, DType, ModelSpec};
+use mobench_gen::{write_gguf, write_projector, DType, ModelSpec, ProjectorSpec};
 
 /// Write a real GGUF model (llama architecture) with random weights, for tests and benchmarks.
 #[derive(Debug, Parser)]
@@ -18,6 +18,11 @@ struct Cli {
     /// Where to write the model; replaced atomically if it exists.
     #[arg(long, value_name = "PATH")]
     out: PathBuf,
+
+    /// Also write a vision projector for the model here (llava `mlp` type, for llama.cpp's
+    /// mtmd): 32x32 images (16 tokens) for tiny, 224x224 (256 tokens) for 100m.
+    #[arg(long, value_name = "PATH")]
+    mmproj: Option<PathBuf>,
 
     /// Storage type of the weight matrices [default: the preset's, f32 for tiny, f16 for 100m].
     #[arg(long, value_enum)]
@@ -67,6 +72,14 @@ impl Cli {
         }
         spec
     }
+
+    /// The preset's projector for `model` (same storage type and seed).
+    fn projector(&self, model: &ModelSpec) -> ProjectorSpec {
+        match self.preset {
+            Preset::Tiny => ProjectorSpec::tiny_for(model),
+            Preset::Bench100m => ProjectorSpec::bench_for(model),
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -87,23 +100,47 @@ fn main() -> ExitCode {
         }
     };
 
+    if cli.mmproj.as_ref() == Some(&cli.out) {
+        eprintln!("error: --mmproj and --out name the same file (see --help)");
+        return ExitCode::from(2);
+    }
+
     let spec = cli.spec();
     let started = Instant::now();
     if let Err(err) = write_gguf(&spec, &cli.out) {
         eprintln!("error: {}", error_chain(&err));
         return ExitCode::FAILURE;
     }
-    let elapsed = started.elapsed();
+    report(&cli.out, spec.n_params(), started);
 
-    let size = std::fs::metadata(&cli.out).map(|m| m.len()).unwrap_or(0);
-    println!("{}", cli.out.display());
-    println!("parameters: {}", spec.n_params());
+    if let Some(mmproj) = &cli.mmproj {
+        let projector = cli.projector(&spec);
+        let started = Instant::now();
+        if let Err(err) = write_projector(&projector, mmproj) {
+            eprintln!("error: {}", error_chain(&err));
+            return ExitCode::FAILURE;
+        }
+        report(mmproj, projector.n_params(), started);
+        println!(
+            "image: {0}x{0} pixels, {1} tokens",
+            projector.image_size,
+            projector.n_image_tokens()
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+/// The written file's path, parameters and size, one per line.
+fn report(path: &std::path::Path, n_params: u64, started: Instant) {
+    let elapsed = started.elapsed();
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    println!("{}", path.display());
+    println!("parameters: {n_params}");
     println!(
         "size: {size} bytes ({:.1} MiB), written in {:.2} s",
         size as f64 / (1024.0 * 1024.0),
         elapsed.as_secs_f64()
     );
-    ExitCode::SUCCESS
 }
 
 /// The error and its causes on one line, outermost first.

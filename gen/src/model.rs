@@ -21,6 +21,23 @@ const ROPE_FREQ_BASE: f32 = 10_000.0;
 /// only once complete and flushed to disk, so readers never see a partial model.
 pub fn write_gguf(spec: &ModelSpec, path: &Path) -> Result<(), GenError> {
     spec.validate()?;
+    write_atomically(path, |temp| write_file(spec, temp))?;
+    tracing::debug!(
+        path = %path.display(),
+        n_params = spec.n_params(),
+        n_vocab = spec.n_vocab(),
+        "wrote GGUF model"
+    );
+    Ok(())
+}
+
+/// Runs `write` on a temporary file in `path`'s directory and renames it over `path` once
+/// `write` has returned (having flushed the file to disk); on failure the temporary file is
+/// removed and `path` is left as it was.
+pub(crate) fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&Path) -> io::Result<()>,
+) -> Result<(), GenError> {
     let file_name = path.file_name().ok_or_else(|| GenError::BadOutputPath {
         path: path.to_owned(),
     })?;
@@ -28,24 +45,16 @@ pub fn write_gguf(spec: &ModelSpec, path: &Path) -> Result<(), GenError> {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    let io_err = |source| GenError::Io {
-        path: path.to_owned(),
-        source,
-    };
-
     let temp = temp_path(dir, &file_name.to_string_lossy());
-    let result = write_file(spec, &temp).and_then(|()| fs::rename(&temp, path));
+    let result = write(&temp).and_then(|()| fs::rename(&temp, path));
     if let Err(source) = result {
         // Best effort: the original error is the one worth reporting.
         let _ = fs::remove_file(&temp);
-        return Err(io_err(source));
+        return Err(GenError::Io {
+            path: path.to_owned(),
+            source,
+        });
     }
-    tracing::debug!(
-        path = %path.display(),
-        n_params = spec.n_params(),
-        n_vocab = spec.n_vocab(),
-        "wrote GGUF model"
-    );
     Ok(())
 }
 

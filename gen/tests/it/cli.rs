@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use mobench_gen::ModelSpec;
+use mobench_gen::{ModelSpec, ProjectorSpec};
 
 fn mobench_gen(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_mobench-gen"))
@@ -49,8 +49,12 @@ fn writes_a_model_and_reports_path_parameters_and_size() {
 #[test]
 fn bad_input_gives_one_line_errors_and_nonzero_exit() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&[&str], i32); 4] = [
+    let cases: [(&[&str], i32); 5] = [
         (&["--preset", "huge", "--out", "x.gguf"], 2),
+        (
+            &["--preset", "tiny", "--out", "x.gguf", "--mmproj", "x.gguf"],
+            2,
+        ),
         (&["--out", "x.gguf"], 2),
         (&["--preset", "tiny", "--out", "x.gguf", "--seed", "-1"], 2),
         (&["--preset", "tiny", "--out", "/nonexistent-dir/x.gguf"], 1),
@@ -68,4 +72,37 @@ fn bad_input_gives_one_line_errors_and_nonzero_exit() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
     assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());
+}
+
+#[test]
+fn writes_a_model_and_its_vision_projector() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("tiny.gguf");
+    let mmproj = dir.path().join("tiny-mmproj.gguf");
+    let out = mobench_gen(&[
+        "--preset",
+        "tiny",
+        "--out",
+        model.to_str().unwrap(),
+        "--mmproj",
+        mmproj.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 7, "{stdout}");
+    assert_eq!(lines[0], model.to_str().unwrap());
+    assert_eq!(lines[3], mmproj.to_str().unwrap());
+    let spec = ProjectorSpec::tiny_for(&ModelSpec::tiny());
+    assert_eq!(lines[4], format!("parameters: {}", spec.n_params()));
+    assert_eq!(lines[6], "image: 32x32 pixels, 16 tokens");
+
+    let projector = crate::gguf_reader::parse(std::fs::read(&mmproj).unwrap());
+    assert_eq!(projector.get("clip.projector_type").as_str(), "mlp");
+    assert_eq!(
+        projector.tensor("mm.2.weight").dims[1],
+        u64::from(ModelSpec::tiny().n_embd)
+    );
+    let model = crate::gguf_reader::parse(std::fs::read(&model).unwrap());
+    assert_eq!(model.get("general.architecture").as_str(), "llama");
 }

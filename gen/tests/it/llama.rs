@@ -1,6 +1,6 @@
 //! The generated files run in the real llama.cpp.
 //!
-//! llama.cpp allows one backend per process, so every test here shares one.
+//! llama.cpp allows one backend per process, so every test here (and in `projector`) shares one.
 
 use std::num::NonZeroU32;
 use std::path::Path;
@@ -18,7 +18,7 @@ use llama_cpp_2::token::LlamaToken;
 use llama_cpp_2::{send_logs_to_tracing, LogOptions};
 use mobench_gen::{token_ids, write_gguf, DType, ModelSpec};
 
-fn backend() -> &'static LlamaBackend {
+pub(crate) fn backend() -> &'static LlamaBackend {
     static BACKEND: OnceLock<LlamaBackend> = OnceLock::new();
     BACKEND.get_or_init(|| {
         // llama.cpp would otherwise print its load log straight to stderr.

@@ -5,3 +5,4 @@ mod cli;
 mod format;
 mod gguf_reader;
 mod llama;
+mod projector;
