@@ -8,6 +8,10 @@ pub enum EngineError {
     ModelFile { path: PathBuf, message: String },
     #[error("model {path}: {message}")]
     ModelLoad { path: PathBuf, message: String },
+    /// A vision projector (mmproj GGUF) that is unreadable, malformed, of a type llama.cpp does
+    /// not know, or does not fit its model; checked before mtmd, which aborts on many of these.
+    #[error("projector {path}: {message}")]
+    Projector { path: PathBuf, message: String },
     /// The model would take the app over the system's memory limit (iOS kills it there).
     #[error("model {path}: {message}")]
     WontFit { path: PathBuf, message: String },

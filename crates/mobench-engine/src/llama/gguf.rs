@@ -1,6 +1,8 @@
 //! A GGUF header reader: checks a file before llama.cpp sees it (so "not GGUF" and "truncated"
 //! get their own clear errors instead of llama.cpp's generic load failure) and reads the metadata
-//! we report (architecture, name, file type, context length, chat template).
+//! we report (architecture, name, file type, context length, chat template), with each value's
+//! GGUF type and the tensor directory (names, shapes, types) for checks that need them (a vision
+//! projector's, before llama.cpp's mtmd, which aborts on a wrong type, sees it).
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -33,6 +35,61 @@ pub enum Value {
     Array(u64),
 }
 
+/// `gguf_type` codes (ggml's gguf.h).
+pub mod type_code {
+    pub const UINT32: u32 = 4;
+    pub const INT32: u32 = 5;
+    pub const FLOAT32: u32 = 6;
+    pub const BOOL: u32 = 7;
+    pub const STRING: u32 = 8;
+    pub const ARRAY: u32 = 9;
+}
+
+/// The GGUF type of a metadata value: its `gguf_type` code and, for an array, its elements'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValueType {
+    pub code: u32,
+    pub element: Option<u32>,
+}
+
+impl ValueType {
+    /// `u32`, `string`, `array of f32`, ...
+    pub fn name(self) -> String {
+        match self.element {
+            Some(element) => format!("array of {}", type_name(element)),
+            None => type_name(self.code).to_string(),
+        }
+    }
+}
+
+fn type_name(code: u32) -> &'static str {
+    match code {
+        0 => "u8",
+        1 => "i8",
+        2 => "u16",
+        3 => "i16",
+        4 => "u32",
+        5 => "i32",
+        6 => "f32",
+        7 => "bool",
+        8 => "string",
+        9 => "array",
+        10 => "u64",
+        11 => "i64",
+        12 => "f64",
+        _ => "unknown type",
+    }
+}
+
+/// One entry of the tensor directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TensorDesc {
+    pub name: String,
+    /// ggml order: `dims[0]` is the innermost (row) dimension, `ne[0]` in ggml.
+    pub dims: Vec<u64>,
+    pub ggml_type: u32,
+}
+
 #[derive(Debug, Clone)]
 pub struct Header {
     pub version: u32,
@@ -40,6 +97,10 @@ pub struct Header {
     /// Elements over all tensors: the parameter count llama.cpp reports, known without loading.
     pub n_elements: u64,
     pub kv: BTreeMap<String, Value>,
+    /// The GGUF type of each value in `kv`.
+    pub kv_types: BTreeMap<String, ValueType>,
+    /// The tensor directory, in file order.
+    pub tensors: Vec<TensorDesc>,
     /// End of the tensor data, where every tensor type is known.
     pub data_end: Option<u64>,
 }
@@ -57,6 +118,10 @@ impl Header {
             Some(Value::Int(i)) => Some(*i),
             _ => None,
         }
+    }
+
+    pub fn tensor(&self, name: &str) -> Option<&TensorDesc> {
+        self.tensors.iter().find(|t| t.name == name)
     }
 
     /// `general.file_type` as llama.cpp names it (`Q4_K_M`, `F16`, ...).
@@ -122,8 +187,24 @@ impl<R: Read> Reader<R> {
             _ => None,
         }
     }
-    fn value(&mut self, ty: u32, key: &str) -> Result<Value, GgufError> {
-        Ok(match ty {
+    /// The value, and for an array the type of its elements.
+    fn value(&mut self, ty: u32, key: &str) -> Result<(Value, Option<u32>), GgufError> {
+        if ty == 9 {
+            let elem = self.u32(key)?;
+            let n = self.u64(key)?;
+            if let Some(size) = Self::scalar_size(elem) {
+                self.skip(n.saturating_mul(size), key)?;
+            } else if elem == 8 {
+                for _ in 0..n {
+                    let len = self.u64(key)?;
+                    self.skip(len, key)?;
+                }
+            } else {
+                return Err(GgufError::Corrupt(format!("{key}: array of type {elem}")));
+            }
+            return Ok((Value::Array(n), Some(elem)));
+        }
+        let value = match ty {
             0 => Value::Int(self.bytes::<1>(key)?[0] as i64),
             1 => Value::Int(self.bytes::<1>(key)?[0] as i8 as i64),
             2 => Value::Int(u16::from_le_bytes(self.bytes(key)?) as i64),
@@ -133,26 +214,12 @@ impl<R: Read> Reader<R> {
             6 => Value::Float(f32::from_le_bytes(self.bytes(key)?) as f64),
             7 => Value::Bool(self.bytes::<1>(key)?[0] != 0),
             8 => Value::Str(self.string(key)?),
-            9 => {
-                let elem = self.u32(key)?;
-                let n = self.u64(key)?;
-                if let Some(size) = Self::scalar_size(elem) {
-                    self.skip(n.saturating_mul(size), key)?;
-                } else if elem == 8 {
-                    for _ in 0..n {
-                        let len = self.u64(key)?;
-                        self.skip(len, key)?;
-                    }
-                } else {
-                    return Err(GgufError::Corrupt(format!("{key}: array of type {elem}")));
-                }
-                Value::Array(n)
-            }
             10 => Value::Int(self.u64(key)? as i64),
             11 => Value::Int(i64::from_le_bytes(self.bytes(key)?)),
             12 => Value::Float(f64::from_le_bytes(self.bytes(key)?)),
             other => return Err(GgufError::Corrupt(format!("{key}: value type {other}"))),
-        })
+        };
+        Ok((value, None))
     }
 }
 
@@ -236,6 +303,16 @@ fn file_type_name(ft: i64) -> Option<&'static str> {
 
 /// Reads and checks the header of the GGUF file at `path`.
 pub fn read_header(path: &Path) -> Result<Header, GgufError> {
+    read(path, true)
+}
+
+/// The header of the GGUF file at `path` without checking that the file holds all of its
+/// tensors' data: enough to tell what a file is meant to be, even when it is cut short.
+pub fn read_metadata(path: &Path) -> Result<Header, GgufError> {
+    read(path, false)
+}
+
+fn read(path: &Path, check_size: bool) -> Result<Header, GgufError> {
     let file = File::open(path).map_err(GgufError::Io)?;
     let file_len = file.metadata().map_err(GgufError::Io)?.len();
     let mut r = Reader {
@@ -264,10 +341,12 @@ pub fn read_header(path: &Path) -> Result<Header, GgufError> {
         )));
     }
     let mut kv = BTreeMap::new();
+    let mut kv_types = BTreeMap::new();
     for _ in 0..n_kv {
         let key = r.string("metadata key")?;
         let ty = r.u32(&key)?;
-        let v = r.value(ty, &key)?;
+        let (v, element) = r.value(ty, &key)?;
+        kv_types.insert(key.clone(), ValueType { code: ty, element });
         kv.insert(key, v);
     }
     let alignment = match kv.get("general.alignment") {
@@ -276,6 +355,7 @@ pub fn read_header(path: &Path) -> Result<Header, GgufError> {
     };
     let mut data_len: Option<u64> = Some(0);
     let mut n_elements: u64 = 0;
+    let mut tensors = Vec::with_capacity(n_tensors.min(1 << 16) as usize);
     for _ in 0..n_tensors {
         let name = r.string("tensor name")?;
         let n_dims = r.u32(&name)?;
@@ -285,8 +365,11 @@ pub fn read_header(path: &Path) -> Result<Header, GgufError> {
             )));
         }
         let mut elems: u64 = 1;
+        let mut dims = Vec::with_capacity(n_dims as usize);
         for _ in 0..n_dims {
-            elems = elems.saturating_mul(r.u64(&name)?);
+            let dim = r.u64(&name)?;
+            elems = elems.saturating_mul(dim);
+            dims.push(dim);
         }
         n_elements = n_elements.saturating_add(elems);
         let ty = r.u32(&name)?;
@@ -297,10 +380,15 @@ pub fn read_header(path: &Path) -> Result<Header, GgufError> {
             }
             _ => None,
         };
+        tensors.push(TensorDesc {
+            name,
+            dims,
+            ggml_type: ty,
+        });
     }
     let data_start = r.pos.div_ceil(alignment) * alignment;
     let data_end = data_len.map(|l| data_start + l);
-    if let Some(end) = data_end {
+    if let Some(end) = data_end.filter(|_| check_size) {
         if file_len < end {
             return Err(GgufError::TruncatedData {
                 expected: end,
@@ -313,6 +401,8 @@ pub fn read_header(path: &Path) -> Result<Header, GgufError> {
         n_tensors,
         n_elements,
         kv,
+        kv_types,
+        tensors,
         data_end,
     })
 }
@@ -373,6 +463,33 @@ mod tests {
         assert_eq!(h.str("general.architecture"), Some("llama"));
         assert_eq!(h.quantization().as_deref(), Some("Q4_K_M"));
         assert_eq!(h.n_tensors, 1);
+        assert_eq!(
+            h.kv_types["general.file_type"],
+            ValueType {
+                code: type_code::UINT32,
+                element: None
+            }
+        );
+        assert_eq!(h.kv_types["general.architecture"].name(), "string");
+        assert_eq!(
+            h.tensors,
+            [TensorDesc {
+                name: "w".into(),
+                dims: vec![8],
+                ggml_type: 0
+            }]
+        );
+        assert_eq!(h.tensor("w").map(|t| t.dims[0]), Some(8));
+        assert!(h.tensor("x").is_none());
+    }
+
+    #[test]
+    fn array_types_are_named_by_their_elements() {
+        let t = ValueType {
+            code: type_code::ARRAY,
+            element: Some(type_code::FLOAT32),
+        };
+        assert_eq!(t.name(), "array of f32");
     }
 
     #[test]
@@ -380,6 +497,8 @@ mod tests {
         let f = write(&minimal(31));
         let e = read_header(f.path()).unwrap_err();
         assert!(matches!(e, GgufError::TruncatedData { .. }), "{e}");
+        let h = read_metadata(f.path()).unwrap();
+        assert_eq!(h.str("general.architecture"), Some("llama"));
         let full = minimal(32);
         let f = write(&full[..40]);
         let e = read_header(f.path()).unwrap_err();

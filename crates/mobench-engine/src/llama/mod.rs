@@ -9,6 +9,7 @@ mod log;
 pub mod memory;
 pub mod model;
 pub mod offload;
+pub mod projector;
 mod session;
 
 pub use device::{gpu_devices, llama_build_info, system_info, unused_cpu_features};
