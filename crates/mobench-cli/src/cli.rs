@@ -86,9 +86,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Describe a GGUF model: architecture, parameters, quantization, size, sha256
+    /// Describe a GGUF model (architecture, parameters, quantization, size, sha256) or vision
+    /// projector (type, image and patch size, image tokens, projection width, size, sha256)
     Inspect {
-        model: PathBuf,
+        /// A GGUF model, or a vision projector (mmproj)
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// With a projector: the model it is for; says whether the projector fits it (exit 1
+        /// if not)
+        #[arg(long, value_name = "PATH")]
+        model: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },

@@ -52,7 +52,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             input,
             json,
         } => score(&metric, &input, json),
-        Command::Inspect { model, json } => inspect(&db, &model, json),
+        Command::Inspect { file, model, json } => inspect(&db, &file, model.as_deref(), json),
     }
 }
 
@@ -410,7 +410,26 @@ fn score(metric: &str, input: &PathBuf, json: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn inspect(db: &Path, model: &Path, json: bool) -> Result<ExitCode> {
+fn inspect(db: &Path, file: &Path, fit_model: Option<&Path>, json: bool) -> Result<ExitCode> {
+    // A file that cannot be read as GGUF is described as a model, whose errors say why; one cut
+    // short is still told apart by its metadata.
+    let is_projector = mobench_engine::llama::gguf::read_metadata(file)
+        .map(|h| {
+            h.str("general.architecture") == Some("clip")
+                || h.kv.contains_key("clip.projector_type")
+                || h.kv.contains_key("clip.vision.projector_type")
+        })
+        .unwrap_or(false);
+    if is_projector {
+        return inspect_projector(db, file, fit_model, json);
+    }
+    if fit_model.is_some() {
+        bail!(
+            "--model checks a vision projector against its model, but {} is not a projector",
+            file.display()
+        );
+    }
+    let model = file;
     // The database only caches the sha256 (large files take a while to hash); without one,
     // inspecting still works.
     let store = mobench_engine::open_store(db).ok();
@@ -446,6 +465,89 @@ fn inspect(db: &Path, model: &Path, json: bool) -> Result<ExitCode> {
         );
         println!("sha256        {}", info.sha256);
         println!("load time     {:.1} ms", loaded.load_ms);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `inspect` of a vision projector: checked as mtmd would need it (without loading it), and,
+/// with `--model`, against the model it is for; a projector that does not fit fails the command
+/// after its description is printed.
+fn inspect_projector(
+    db: &Path,
+    file: &Path,
+    fit_model: Option<&Path>,
+    json: bool,
+) -> Result<ExitCode> {
+    let info = mobench_engine::llama::projector::inspect_projector(file)?;
+    let store = mobench_engine::open_store(db).ok();
+    // The model description's sha256, cached like a model's.
+    let sha256 = mobench_engine::llama::model::inspect(file, store.as_ref())?.sha256;
+    let fit = match fit_model {
+        Some(model) => {
+            mobench_engine::llama::model::check(model)?;
+            let header = mobench_engine::llama::gguf::read_header(model)?;
+            let n_embd = header
+                .str("general.architecture")
+                .and_then(|arch| header.int(&format!("{arch}.embedding_length")))
+                .filter(|&n| n > 0)
+                .ok_or_else(|| {
+                    anyhow!(
+                        "model {}: its header does not give its embedding size",
+                        model.display()
+                    )
+                })? as u64;
+            Some((model, n_embd, info.check_fits(model, n_embd)))
+        }
+        None => None,
+    };
+
+    if json {
+        let mut out = serde_json::to_value(&info)?;
+        out["kind"] = "projector".into();
+        out["sha256"] = sha256.clone().into();
+        if let Some((model, n_embd, result)) = &fit {
+            out["fits"] = serde_json::json!({
+                "model": model.display().to_string(),
+                "model_n_embd": n_embd,
+                "fits": result.is_ok(),
+            });
+        }
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!("path            {}", info.path.display());
+        println!(
+            "name            {}",
+            info.name.as_deref().unwrap_or("unknown")
+        );
+        println!("kind            vision projector (mmproj)");
+        println!("projector type  {}", info.projector_type);
+        println!("image size      {} px", info.image_size);
+        println!("patch size      {} px", info.patch_size);
+        match info.image_tokens {
+            Some(n) => println!("image tokens    {n} per image"),
+            None => println!("image tokens    depends on the image"),
+        }
+        println!("projects to     {}-wide embeddings", info.n_embd_out);
+        println!(
+            "quantization    {}",
+            info.quantization.as_deref().unwrap_or("unknown")
+        );
+        println!(
+            "file size       {} bytes ({:.1} MiB)",
+            info.bytes,
+            info.bytes as f64 / 1048576.0
+        );
+        println!("sha256          {sha256}");
+        if let Some((model, n_embd, result)) = &fit {
+            let verdict = if result.is_ok() { "yes" } else { "no" };
+            println!(
+                "fits model      {verdict}: {} has {n_embd}-wide embeddings",
+                model.display()
+            );
+        }
+    }
+    if let Some((_, _, Err(e))) = fit {
+        return Err(e.into());
     }
     Ok(ExitCode::SUCCESS)
 }

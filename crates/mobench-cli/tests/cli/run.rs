@@ -564,6 +564,82 @@ fn inspect_describes_a_gguf_model() {
 }
 
 #[test]
+fn inspect_describes_a_vision_projector_and_whether_it_fits_a_model() {
+    use mobench_gen::{write_projector, ModelSpec, ProjectorSpec};
+    let env = Env::new();
+    let model = env.path().join("tiny.gguf");
+    let mmproj = env.path().join("tiny-mmproj.gguf");
+    let spec = ModelSpec::tiny();
+    write_model(&spec, &model);
+    write_projector(&ProjectorSpec::tiny_for(&spec), &mmproj).unwrap();
+    let (m, p) = (model.to_str().unwrap(), mmproj.to_str().unwrap());
+
+    let info = env.json(&["inspect", p, "--model", m, "--json"]);
+    assert_eq!(info["kind"], "projector");
+    assert_eq!(info["projector_type"], "mlp");
+    assert_eq!(info["name"], "mobench-tiny-mmproj");
+    assert_eq!(info["image_size"], 32);
+    assert_eq!(info["patch_size"], 8);
+    assert_eq!(info["image_tokens"], 16);
+    assert_eq!(info["n_embd_out"].as_u64(), Some(u64::from(spec.n_embd)));
+    assert_eq!(
+        info["bytes"].as_u64(),
+        Some(std::fs::metadata(&mmproj).unwrap().len())
+    );
+    let sha = info["sha256"].as_str().expect("sha256");
+    assert_eq!(sha, sha256_hex(&mmproj));
+    assert_eq!(info["fits"]["fits"], true);
+    assert_eq!(
+        info["fits"]["model_n_embd"].as_u64(),
+        Some(u64::from(spec.n_embd))
+    );
+
+    // The readable form, without a model to fit.
+    let text = env.ok(&["inspect", p]).stdout;
+    for expected in [
+        "projector type  mlp",
+        "image size      32 px",
+        "patch size      8 px",
+        "image tokens    16 per image",
+        "projects to     128-wide embeddings",
+        sha,
+    ] {
+        assert!(text.contains(expected), "{expected:?} in {text}");
+    }
+    assert!(!text.contains("fits model"), "{text}");
+
+    // A projector for a wider model: described, then refused in one line naming both sizes.
+    let wide = env.path().join("wide-mmproj.gguf");
+    let wide_spec = ProjectorSpec {
+        n_embd_out: 2560,
+        ..ProjectorSpec::tiny_for(&spec)
+    };
+    write_projector(&wide_spec, &wide).unwrap();
+    let out = env.run(&["inspect", wide.to_str().unwrap(), "--model", m]);
+    let line = out.error_line();
+    assert!(
+        line.contains("projects to 2560-wide embeddings but model")
+            && line.contains("tiny.gguf has 128"),
+        "{line}"
+    );
+    assert!(out.stdout.contains("fits model      no"), "{}", out.stdout);
+
+    // A malformed projector is refused before llama.cpp could abort on it.
+    let bytes = std::fs::read(&mmproj).unwrap();
+    let cut = env.path().join("cut-mmproj.gguf");
+    std::fs::write(&cut, &bytes[..bytes.len() - 64]).unwrap();
+    let line = env.run(&["inspect", cut.to_str().unwrap()]).error_line();
+    assert!(
+        line.contains("projector ") && line.contains("truncated"),
+        "{line}"
+    );
+
+    // --model is for projectors only.
+    let line = env.run(&["inspect", m, "--model", m]).error_line();
+    assert!(line.contains("is not a projector"), "{line}");
+}
+
+#[test]
 fn compare_sets_runs_side_by_side_against_the_first() {
     let env = Env::new();
     let short = |max: &str| {
