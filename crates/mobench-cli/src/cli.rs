@@ -72,7 +72,8 @@ pub enum Command {
         #[command(subcommand)]
         action: DatasetsAction,
     },
-    /// Grade predictions made anywhere: JSON lines of {"prediction", "reference"}
+    /// Grade predictions made anywhere: JSON lines of {"prediction", "reference"}, or for
+    /// vqa_accuracy {"prediction", "references": [the human answers]}
     Score {
         #[arg(long)]
         metric: String,

@@ -341,10 +341,47 @@ fn download_bar(name: &str, bytes: u64) -> indicatif::ProgressBar {
     bar
 }
 
+/// One line of `mobench score`'s input: a prediction with its reference, or with the list of
+/// answers a metric that takes several grades against (`vqa_accuracy`: the human answers).
 #[derive(serde::Deserialize)]
 struct Pair {
     prediction: String,
-    reference: String,
+    reference: Option<String>,
+    references: Option<Vec<String>>,
+}
+
+impl Pair {
+    /// The prediction and the reference as `Metric::score` takes them (a list as its JSON
+    /// array); `Err` says what is wrong with the line.
+    fn for_metric(self, metric: Metric) -> std::result::Result<(String, String), String> {
+        let reference = match (self.reference, self.references) {
+            (Some(_), Some(_)) => Err("both \"reference\" and \"references\"; give one".into()),
+            (Some(reference), None) => Ok(reference),
+            (None, Some(references)) if metric.takes_references() => {
+                Ok(serde_json::Value::from(references).to_string())
+            }
+            (None, Some(_)) => Err(format!(
+                "\"references\" is a list, but {metric} takes one \"reference\" string"
+            )),
+            (None, None) if metric.takes_references() => Err("no \"references\"".into()),
+            (None, None) => Err("no \"reference\"".into()),
+        }?;
+        Ok((self.prediction, reference))
+    }
+}
+
+/// The shapes of a `mobench score` input line, for its error messages.
+fn pair_shapes() -> String {
+    let several: Vec<&str> = Metric::ALL
+        .iter()
+        .filter(|m| m.takes_references())
+        .map(|m| m.name())
+        .collect();
+    format!(
+        "{{\"prediction\": ..., \"reference\": ...}}, or {{\"prediction\": ..., \"references\": \
+         [...]}} for {}",
+        several.join(", ")
+    )
 }
 
 fn score(metric: &str, input: &PathBuf, json: bool) -> Result<ExitCode> {
@@ -365,13 +402,22 @@ fn score(metric: &str, input: &PathBuf, json: bool) -> Result<ExitCode> {
         }
         let pair: Pair = serde_json::from_str(line).map_err(|e| {
             anyhow!(
-                "{}: line {}: {} (expected {{\"prediction\": ..., \"reference\": ...}})",
+                "{}: line {}: {} (expected {})",
                 input.display(),
                 i + 1,
-                mobench_tasks::load::json_error_in_line(&e)
+                mobench_tasks::load::json_error_in_line(&e),
+                pair_shapes()
             )
         })?;
-        match metric.score(&pair.prediction, &pair.reference) {
+        let (prediction, reference) = pair.for_metric(metric).map_err(|problem| {
+            anyhow!(
+                "{}: line {}: {problem} (expected {})",
+                input.display(),
+                i + 1,
+                pair_shapes()
+            )
+        })?;
+        match metric.score(&prediction, &reference) {
             Outcome::Value { value, .. } => scores.push(Some(value)),
             Outcome::Missing { reason } => {
                 missing.get_or_insert(reason);

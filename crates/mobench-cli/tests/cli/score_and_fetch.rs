@@ -90,6 +90,7 @@ fn score_rejects_unknown_metrics_and_malformed_lines() {
         "number",
         "label",
         "refusal",
+        "vqa_accuracy",
     ] {
         assert!(line.contains(name), "{name} not listed in {line:?}");
     }
@@ -135,6 +136,77 @@ fn score_rejects_unknown_metrics_and_malformed_lines() {
         ])
         .error_line();
     assert!(line.contains(absent.to_str().unwrap()), "{line}");
+}
+
+#[test]
+fn score_vqa_accuracy_grades_against_the_human_answers() {
+    let env = Env::new();
+    let input = write_pairs(
+        &env,
+        "vqa.jsonl",
+        &[
+            // Four humans said blue, six purple: processed, "Purple." matches six.
+            r#"{"prediction": "Purple.", "references": ["blue", "blue", "purple", "purple", "blue", "purple", "purple", "purple", "purple", "blue"]}"#,
+            // All ten agree, so nothing is processed (as in the official code): "Yes" is not "yes".
+            r#"{"prediction": "Yes", "references": ["yes", "yes", "yes", "yes", "yes", "yes", "yes", "yes", "yes", "yes"]}"#,
+            // One human agrees after the article goes: 9 answers see one match, 1 sees none.
+            r#"{"prediction": "a dog", "references": ["dog", "cat", "cat", "cat", "cat", "cat", "cat", "cat", "cat", "cat"]}"#,
+            // Three agree ("two" is 2): 7 answers see three, 3 see two.
+            r#"{"prediction": "two", "references": ["2", "2", "2", "1", "1", "1", "1", "1", "1", "1"]}"#,
+        ],
+    );
+    let v = env.json(&[
+        "score",
+        "--metric",
+        "vqa_accuracy",
+        "--input",
+        &input,
+        "--json",
+    ]);
+    assert_eq!(v["metric"], "vqa_accuracy");
+    assert_eq!(v["n"], 4);
+    let expected = [1.0, 0.0, 0.3, (7.0 + 3.0 * 2.0 / 3.0) / 10.0];
+    let scores = v["scores"].as_array().expect("scores");
+    for (got, want) in scores.iter().zip(expected) {
+        let got = got.as_f64().expect("a number");
+        assert!((got - want).abs() < 1e-12, "{scores:?} != {expected:?}");
+    }
+    let mean = v["mean"].as_f64().unwrap();
+    assert!((mean - expected.iter().sum::<f64>() / 4.0).abs() < 1e-12);
+
+    // A list of answers for a metric that takes one reference is a mistake in the file.
+    let bad = write_pairs(
+        &env,
+        "bad.jsonl",
+        &[
+            r#"{"prediction": "yes", "reference": "yes"}"#,
+            r#"{"prediction": "yes", "references": ["yes", "no"]}"#,
+        ],
+    );
+    let out = env.run(&["score", "--metric", "em", "--input", &bad, "--json"]);
+    let line = out.error_line();
+    assert!(
+        line.contains(&bad) && line.contains("line 2") && line.contains("\"references\""),
+        "{line}"
+    );
+    assert!(out.stdout.is_empty(), "no partial result: {out}");
+
+    // vqa_accuracy with neither field names the one it needs.
+    let line = env
+        .run(&[
+            "score",
+            "--metric",
+            "vqa_accuracy",
+            "--input",
+            &write_pairs(&env, "none.jsonl", &[r#"{"prediction": "yes"}"#]),
+        ])
+        .error_line();
+    assert!(
+        line.contains("none.jsonl")
+            && line.contains("line 1")
+            && line.contains("no \"references\""),
+        "{line}"
+    );
 }
 
 /// The first line of each request the server answered.
