@@ -1,12 +1,16 @@
-//! Reading dataset files in MobileAIBench's schemas (CSV per RFC 4180, or JSON lines), with
-//! errors that name the file, the line and what is wrong.
+//! Reading dataset files in MobileAIBench's schemas (CSV per RFC 4180, JSON lines, or a folder
+//! of questions, answers and images), with errors that name the file, the line (or the
+//! question) and what is wrong.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
 use std::path::{Path, PathBuf};
 
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::catalog::{DatasetDef, Format};
+use crate::catalog::{folder_data_sha256, DatasetDef, Format, FOLDER_DATA_FILES};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DatasetError {
@@ -35,6 +39,15 @@ pub enum DatasetError {
     },
     #[error("{path}: no rows")]
     Empty { path: PathBuf },
+    /// One question of a folder dataset is unusable (`path` is the file that is wrong).
+    #[error("{path}: question `{id}`: {message}")]
+    Question {
+        path: PathBuf,
+        id: String,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
 }
 
 /// One row, with the recipe's fields already mapped from the file's columns.
@@ -47,11 +60,20 @@ pub struct Example {
     pub reference: String,
     /// Conversation turns (mt_bench); empty for single-turn tasks.
     pub turns: Vec<String>,
+    /// The image that goes with the prompt (`<folder>/images/<id>.jpg`, joined onto the datasets
+    /// directory), for multimodal datasets; `None` for text datasets. It is not read when the
+    /// dataset is loaded, so a missing or broken image fails only its own sample.
+    pub image: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
 pub struct LoadedDataset {
+    /// The file, or for a folder dataset the folder.
     pub path: PathBuf,
+    /// The sha256 of the file; for a folder dataset the identity of its questions and answers,
+    /// from the sha256s of `prompts.json` and `answers.json` (the images are not read: see
+    /// [`crate::catalog::folder_data_sha256`]), equal to the catalog's `sha256` for the
+    /// published data.
     pub sha256: String,
     pub examples: Vec<Example>,
 }
@@ -69,17 +91,26 @@ pub fn load(def: &DatasetDef, dir: Option<&Path>) -> Result<LoadedDataset, Datas
         );
     }
     let path = dir.unwrap_or_else(|| Path::new(".")).join(&def.file);
-    let bytes = std::fs::read(&path).map_err(|source| {
+    if def.format == Format::VqaFolder {
+        return load_folder(def, &path);
+    }
+    let bytes = read(&path)?;
+    parse(def, &path, &bytes)
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, DatasetError> {
+    std::fs::read(path).map_err(|source| {
         if source.kind() == std::io::ErrorKind::NotFound {
-            DatasetError::Missing { path: path.clone() }
+            DatasetError::Missing {
+                path: path.to_path_buf(),
+            }
         } else {
             DatasetError::Io {
-                path: path.clone(),
+                path: path.to_path_buf(),
                 source,
             }
         }
-    })?;
-    parse(def, &path, &bytes)
+    })
 }
 
 /// Parses a dataset file's bytes. `path` is used in error messages only.
@@ -88,6 +119,13 @@ pub fn parse(def: &DatasetDef, path: &Path, bytes: &[u8]) -> Result<LoadedDatase
     let examples = match def.format {
         Format::Csv => parse_csv(def, path, bytes)?,
         Format::Jsonl => parse_jsonl(def, path, bytes)?,
+        Format::VqaFolder => {
+            return Err(DatasetError::Invalid {
+                path: path.to_path_buf(),
+                message: "a folder dataset is read from its folder (load), not from one file"
+                    .into(),
+            })
+        }
     };
     if examples.is_empty() {
         return Err(DatasetError::Empty {
@@ -237,6 +275,211 @@ fn example_from_fields(
         fields,
         reference,
         turns,
+        image: None,
+    }
+}
+
+/// Reads a folder dataset: `prompts.json` in its own order (the order MobileAIBench runs it in),
+/// each question's answer from `answers.json`, and the path of its image (not the image itself).
+fn load_folder(def: &DatasetDef, folder: &Path) -> Result<LoadedDataset, DatasetError> {
+    match std::fs::metadata(folder) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => {
+            return Err(DatasetError::Invalid {
+                path: folder.to_path_buf(),
+                message: "not a folder (this dataset is a folder of questions, answers and images)"
+                    .into(),
+            })
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(DatasetError::Missing {
+                path: folder.to_path_buf(),
+            })
+        }
+        Err(source) => {
+            return Err(DatasetError::Io {
+                path: folder.to_path_buf(),
+                source,
+            })
+        }
+    }
+    let [prompts_name, answers_name] = FOLDER_DATA_FILES;
+    let prompts_path = folder.join(prompts_name);
+    let answers_path = folder.join(answers_name);
+    let prompts_bytes = read(&prompts_path)?;
+    let answers_bytes = read(&answers_path)?;
+    let sha256 = folder_data_sha256(
+        &hex::encode(Sha256::digest(&prompts_bytes)),
+        &hex::encode(Sha256::digest(&answers_bytes)),
+    );
+    let prompts = members(&prompts_path, &prompts_bytes)?;
+    let answers = members(&answers_path, &answers_bytes)?;
+    let mut answer_of: HashMap<&str, &Value> = HashMap::with_capacity(answers.len());
+    for (id, answer) in &answers {
+        if answer_of.insert(id, answer).is_some() {
+            return Err(question(&answers_path, id, "listed twice"));
+        }
+    }
+
+    let images = folder.join("images");
+    let mut seen = std::collections::HashSet::with_capacity(prompts.len());
+    let mut examples = Vec::with_capacity(prompts.len());
+    for (row, (id, entry)) in prompts.iter().enumerate() {
+        if !seen.insert(id.as_str()) {
+            return Err(question(&prompts_path, id, "listed twice"));
+        }
+        if !usable_as_file_name(id) {
+            return Err(question(
+                &prompts_path,
+                id,
+                "the id cannot name an image file (images/<id>.jpg)",
+            ));
+        }
+        let Some(prompt) = entry.as_object() else {
+            return Err(question(&prompts_path, id, "expected an object of fields"));
+        };
+        let Some(answer) = answer_of.get(id.as_str()) else {
+            return Err(question(
+                &answers_path,
+                id,
+                &format!("no answer (the question is in {prompts_name})"),
+            ));
+        };
+        let Some(answer) = answer.as_object() else {
+            return Err(question(&answers_path, id, "expected an object of fields"));
+        };
+        let mut fields = BTreeMap::new();
+        let mut reference = String::new();
+        for (field, col) in &def.columns {
+            match field.as_str() {
+                // The question id is the id; a folder has no conversation turns.
+                "id" | "turns" => continue,
+                "reference" => {
+                    let value = answer
+                        .get(col)
+                        .ok_or_else(|| no_field(&answers_path, id, col, answer))?;
+                    reference = reference_text(value).ok_or_else(|| {
+                        question(
+                            &answers_path,
+                            id,
+                            &format!("`{col}` must be a string or a list of strings"),
+                        )
+                    })?;
+                }
+                _ => {
+                    let value = prompt
+                        .get(col)
+                        .or_else(|| answer.get(col))
+                        .ok_or_else(|| no_field(&prompts_path, id, col, prompt))?;
+                    let text = match value {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    fields.insert(field.clone(), text);
+                }
+            }
+        }
+        examples.push(Example {
+            row,
+            id: Some(id.clone()),
+            fields,
+            reference,
+            turns: Vec::new(),
+            image: Some(images.join(format!("{id}.jpg"))),
+        });
+    }
+    if examples.is_empty() {
+        return Err(DatasetError::Empty { path: prompts_path });
+    }
+    Ok(LoadedDataset {
+        path: folder.to_path_buf(),
+        sha256,
+        examples,
+    })
+}
+
+/// A reference as text: a string as it is, a list of strings (VQAv2's ten human answers) as its
+/// JSON array text, which the metric parses back.
+fn reference_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(items) => {
+            let answers: Option<Vec<&str>> = items.iter().map(Value::as_str).collect();
+            serde_json::to_string(&answers?).ok()
+        }
+        _ => None,
+    }
+}
+
+fn question(path: &Path, id: &str, message: &str) -> DatasetError {
+    DatasetError::Question {
+        path: path.to_path_buf(),
+        id: id.to_string(),
+        message: message.to_string(),
+    }
+}
+
+fn no_field(
+    path: &Path,
+    id: &str,
+    col: &str,
+    found: &serde_json::Map<String, Value>,
+) -> DatasetError {
+    let found = found.keys().cloned().collect::<Vec<_>>().join(", ");
+    question(path, id, &format!("no `{col}` field (found: {found})"))
+}
+
+/// A question id names its image file, so it must stay one plain name inside `images/`.
+fn usable_as_file_name(id: &str) -> bool {
+    !id.is_empty() && id != "." && id != ".." && !id.contains(['/', '\\', '\0', ':'])
+}
+
+/// The members of the JSON object `bytes` holds, in the file's order (serde_json's own map is
+/// sorted unless a crate-wide feature is switched on, which would reorder every other map).
+fn members(path: &Path, bytes: &[u8]) -> Result<Vec<(String, Value)>, DatasetError> {
+    serde_json::from_slice::<Members>(bytes)
+        .map(|m| m.0)
+        .map_err(|e| {
+            let text = e.to_string();
+            let what = text.split(" at line ").next().unwrap_or(&text);
+            let what = match e.classify() {
+                serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                    format!("invalid JSON: {what}")
+                }
+                _ => what.to_string(),
+            };
+            // serde_json says column 0 for a value of the wrong type at the start of a line.
+            let message = match e.column() {
+                0 => what,
+                column => format!("column {column}: {what}"),
+            };
+            DatasetError::Malformed {
+                path: path.to_path_buf(),
+                line: e.line() as u64,
+                message,
+            }
+        })
+}
+
+struct Members(Vec<(String, Value)>);
+
+impl<'de> Deserialize<'de> for Members {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct InOrder;
+        impl<'de> Visitor<'de> for InOrder {
+            type Value = Members;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object keyed by question id")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
+                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some(entry) = map.next_entry::<String, Value>()? {
+                    out.push(entry);
+                }
+                Ok(Members(out))
+            }
+        }
+        deserializer.deserialize_map(InOrder)
     }
 }
 
@@ -409,6 +652,249 @@ mod tests {
             "bare quote inside a field"
         );
         assert_eq!(unclosed_quote_line(b"a\n\"b\n"), Some(2));
+    }
+
+    fn shared() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets/mobileaibench")
+    }
+
+    #[test]
+    fn loads_the_published_folders_in_file_order() {
+        let dir = shared();
+        let d = def("vqav2");
+        let ds = load(&d, Some(&dir)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ds.examples.len(), d.rows);
+        assert_eq!(ds.sha256, d.sha256, "the catalog's data identity");
+        assert_eq!(ds.path, dir.join("vqav2"));
+        let first = &ds.examples[0];
+        assert_eq!(first.id.as_deref(), Some("393372013"));
+        assert_eq!(
+            first.fields["prompt"],
+            "What color hair does the woman have?\nAnswer the question using a single word or phrase."
+        );
+        assert_eq!(first.fields["image_id"], "393372");
+        assert_eq!(
+            first.reference,
+            r#"["blue","blue","purple","purple","blue","purple","purple","purple","purple","blue"]"#
+        );
+        assert_eq!(
+            first.image.as_deref(),
+            Some(dir.join("vqav2/images/393372013.jpg").as_path())
+        );
+        for (row, ex) in ds.examples.iter().enumerate() {
+            assert_eq!(ex.row, row);
+            assert!(ex.image.as_ref().unwrap().is_file(), "{:?}", ex.image);
+            let answers: Vec<String> = serde_json::from_str(&ex.reference).unwrap();
+            assert_eq!(answers.len(), 10);
+        }
+
+        let d = def("scienceqa");
+        let ds = load(&d, Some(&dir)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ds.sha256, d.sha256);
+        // The file's order, which is not the ids' sorted order.
+        let ids: Vec<_> = ds.examples[..3]
+            .iter()
+            .map(|e| e.id.clone().unwrap())
+            .collect();
+        assert_eq!(ids, ["8", "113", "132"]);
+        assert_eq!(ds.examples[0].reference, "B");
+        assert!(ds.examples[0].fields["prompt"].starts_with("Context: Use the data"));
+        assert!(ds
+            .examples
+            .iter()
+            .all(|e| e.image.as_ref().unwrap().is_file()));
+    }
+
+    /// A folder `vqav2` in a fresh directory holding these two files (None: left out).
+    fn folder(prompts: Option<&str>, answers: Option<&str>) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("vqav2");
+        std::fs::create_dir(&f).unwrap();
+        if let Some(p) = prompts {
+            std::fs::write(f.join("prompts.json"), p).unwrap();
+        }
+        if let Some(a) = answers {
+            std::fs::write(f.join("answers.json"), a).unwrap();
+        }
+        dir
+    }
+
+    fn folder_error(prompts: Option<&str>, answers: Option<&str>) -> (String, PathBuf) {
+        let dir = folder(prompts, answers);
+        let e = load(&def("vqav2"), Some(dir.path()))
+            .unwrap_err()
+            .to_string();
+        (e, dir.path().join("vqav2"))
+    }
+
+    const ONE_PROMPT: &str = r#"{"7": {"image_id": "70", "prompt": "What?"}}"#;
+
+    #[test]
+    fn a_folder_in_the_same_layout_needs_only_a_catalog_entry() {
+        let dir = folder(
+            Some(r#"{"b": {"image_id": 1, "q": "Which?"}, "a": {"image_id": 2, "q": "Who?"}}"#),
+            Some(r#"{"a": {"answer": "x", "mc": "y"}, "b": {"answer": ["p", "q"], "mc": "z"}}"#),
+        );
+        let mut d = def("vqav2");
+        d.columns = [("question", "q"), ("best", "mc"), ("reference", "answer")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let ds = load(&d, Some(dir.path())).unwrap();
+        let b = &ds.examples[0];
+        assert_eq!((b.id.as_deref(), b.row), (Some("b"), 0));
+        assert_eq!(b.fields["question"], "Which?");
+        assert_eq!(b.fields["best"], "z", "a field only the answers have");
+        assert_eq!(b.reference, r#"["p","q"]"#);
+        assert_eq!(ds.examples[1].reference, "x");
+        assert_eq!(
+            ds.examples[1].image.as_deref(),
+            Some(dir.path().join("vqav2/images/a.jpg").as_path()),
+            "the image is named by the question id and not read"
+        );
+        let prompts = std::fs::read(dir.path().join("vqav2/prompts.json")).unwrap();
+        let answers = std::fs::read(dir.path().join("vqav2/answers.json")).unwrap();
+        assert_eq!(
+            ds.sha256,
+            folder_data_sha256(
+                &hex::encode(Sha256::digest(&prompts)),
+                &hex::encode(Sha256::digest(&answers))
+            )
+        );
+        // Any change to the answers changes the identity.
+        std::fs::write(
+            dir.path().join("vqav2/answers.json"),
+            [&answers[..answers.len() - 1], b" }"].concat(),
+        )
+        .unwrap();
+        assert_ne!(load(&d, Some(dir.path())).unwrap().sha256, ds.sha256);
+    }
+
+    #[test]
+    fn a_missing_folder_or_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = load(&def("vqav2"), Some(dir.path()))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            format!(
+                "{}: not found (run `mobench datasets fetch` or pass --datasets-dir)",
+                dir.path().join("vqav2").display()
+            )
+        );
+        std::fs::write(dir.path().join("vqav2"), "a file").unwrap();
+        let e = load(&def("vqav2"), Some(dir.path()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.ends_with(
+                "vqav2: not a folder (this dataset is a folder of questions, answers and images)"
+            ),
+            "{e}"
+        );
+
+        let (e, f) = folder_error(None, Some("{}"));
+        assert!(
+            e.starts_with(&format!("{}: not found", f.join("prompts.json").display())),
+            "{e}"
+        );
+        let (e, f) = folder_error(Some(ONE_PROMPT), None);
+        assert!(
+            e.starts_with(&format!("{}: not found", f.join("answers.json").display())),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn malformed_json_names_file_and_line() {
+        let broken = "{\n  \"1\": {\"image_id\": \"1\", \"prompt\": \"a\"},\n  \"2\": }\n";
+        let (e, f) = folder_error(Some(broken), Some("{}"));
+        assert!(
+            e.starts_with(&format!(
+                "{}: line 3: column 8: invalid JSON: ",
+                f.join("prompts.json").display()
+            )),
+            "{e}"
+        );
+        let (e, f) = folder_error(Some(ONE_PROMPT), Some("[\"B\"]"));
+        assert_eq!(
+            e,
+            format!(
+                "{}: line 1: invalid type: sequence, expected a JSON object keyed by question id",
+                f.join("answers.json").display()
+            )
+        );
+        let (e, _) = folder_error(Some("{}"), Some("{}"));
+        assert!(e.ends_with("prompts.json: no rows"), "{e}");
+    }
+
+    #[test]
+    fn unusable_questions_are_named_with_their_file() {
+        let cases: &[(&str, &str, &str, &str)] = &[
+            (
+                ONE_PROMPT,
+                r#"{"8": {"answer": "B"}}"#,
+                "answers.json",
+                "question `7`: no answer (the question is in prompts.json)",
+            ),
+            (
+                ONE_PROMPT,
+                r#"{"7": {"answer": 5}}"#,
+                "answers.json",
+                "question `7`: `answer` must be a string or a list of strings",
+            ),
+            (
+                ONE_PROMPT,
+                r#"{"7": {"answer": ["yes", 2]}}"#,
+                "answers.json",
+                "question `7`: `answer` must be a string or a list of strings",
+            ),
+            (
+                ONE_PROMPT,
+                r#"{"7": {"image_id": "70"}}"#,
+                "answers.json",
+                "question `7`: no `answer` field (found: image_id)",
+            ),
+            (
+                ONE_PROMPT,
+                r#"{"7": "B"}"#,
+                "answers.json",
+                "question `7`: expected an object of fields",
+            ),
+            (
+                r#"{"7": {"image_id": "70"}}"#,
+                r#"{"7": {"answer": "B"}}"#,
+                "prompts.json",
+                "question `7`: no `prompt` field (found: image_id)",
+            ),
+            (
+                r#"{"7": {"prompt": "a", "image_id": "1"}, "7": {"prompt": "b"}}"#,
+                r#"{"7": {"answer": "B"}}"#,
+                "prompts.json",
+                "question `7`: listed twice",
+            ),
+            (
+                r#"{"../7": {"prompt": "a"}}"#,
+                r#"{"../7": {"answer": "B"}}"#,
+                "prompts.json",
+                "question `../7`: the id cannot name an image file (images/<id>.jpg)",
+            ),
+        ];
+        for (prompts, answers, file, message) in cases {
+            let (e, f) = folder_error(Some(prompts), Some(answers));
+            assert_eq!(
+                e,
+                format!("{}: {message}", f.join(file).display()),
+                "{prompts} {answers}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_folder_dataset_is_not_one_file() {
+        let e = parse(&def("vqav2"), Path::new("x"), b"{}").unwrap_err();
+        assert!(e.to_string().contains("folder dataset"), "{e}");
     }
 
     #[test]

@@ -152,6 +152,7 @@ mod tests {
                 .collect(),
             reference: "r".into(),
             turns: vec![],
+            image: None,
         }
     }
 
