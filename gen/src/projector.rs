@@ -67,7 +67,7 @@ pub struct ProjectorSpec {
 }
 
 impl ProjectorSpec {
-    /// A projector for `model` of a few hundred thousand parameters: 32×32 images in 8×8
+    /// A projector for `model` of about 140,000 parameters: 32×32 images in 8×8
     /// patches (16 image tokens), two encoder blocks of width 64, projecting into the model's
     /// embedding size. Loads and encodes an image in a few milliseconds.
     pub fn tiny_for(model: &ModelSpec) -> Self {
