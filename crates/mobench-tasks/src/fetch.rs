@@ -2,6 +2,10 @@
 //! destination and hashed on the way, and the file is moved into place only when its sha256
 //! (and size, when known) match. A failed download never leaves a partial file behind and never
 //! touches an existing `dest`.
+//!
+//! A folder dataset (the multimodal sets) is its manifest's files, each fetched and checked the
+//! same way; files already there with the right sha256 are kept, so an interrupted fetch resumes
+//! where it stopped (the file it was writing starts over).
 
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
@@ -9,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
+
+use crate::catalog::{DatasetDef, FolderFile};
 
 /// Progress is reported no more often than once per this many bytes.
 const PROGRESS_STEP: u64 = 64 * 1024;
@@ -45,6 +51,28 @@ pub enum FetchError {
         expected: u64,
         actual: u64,
     },
+    /// Several files of a folder dataset failed (one failure is reported as itself).
+    #[error("{} of the {total} files of {dataset} failed: {}", .errors.len(), summary(.errors))]
+    Files {
+        dataset: String,
+        total: usize,
+        errors: Vec<FetchError>,
+    },
+}
+
+/// The first few errors, one line, and how many more there were.
+fn summary(errors: &[FetchError]) -> String {
+    const SHOWN: usize = 3;
+    let mut text = errors
+        .iter()
+        .take(SHOWN)
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ");
+    if errors.len() > SHOWN {
+        text.push_str(&format!("; and {} more", errors.len() - SHOWN));
+    }
+    text
 }
 
 /// What a downloaded file must be: its sha256 (hex, either case) and, where known, its size.
@@ -154,16 +182,19 @@ pub enum Fetched {
 
 /// Makes a catalog dataset's file present and verified in `dir`: from its catalog URL, or from
 /// `mirror` (a base URL the file name is appended to).
+///
+/// A folder dataset is every file of its manifest, fetched into `dir/<folder>/<path>` from the
+/// folder's URL (or `mirror/<folder>`) followed by `/<path>`. Files already there with the
+/// manifest's sha256 are kept; one there with another sha256 is removed and fetched again. A file
+/// that fails (HTTP error, wrong size or checksum) is reported and the others are still fetched;
+/// a network or disk error stops the fetch, since the next file would fail the same way. Running
+/// it again resumes. `progress` counts the bytes of the whole folder (files kept included).
 pub fn fetch_dataset(
-    def: &crate::DatasetDef,
+    def: &DatasetDef,
     dir: &Path,
     mirror: Option<&str>,
     progress: &mut dyn FnMut(u64, Option<u64>),
 ) -> Result<Fetched, FetchError> {
-    let dest = dir.join(&def.file);
-    if dest.exists() && sha256_file(&dest).ok().as_deref() == Some(def.sha256.as_str()) {
-        return Ok(Fetched::AlreadyPresent);
-    }
     let url = match mirror {
         Some(m) => format!("{}/{}", m.trim_end_matches('/'), def.file),
         None => def.url.clone().ok_or_else(|| FetchError::Network {
@@ -171,12 +202,153 @@ pub fn fetch_dataset(
             message: format!("{} is built in and has nothing to download", def.name),
         })?,
     };
+    if def.is_multimodal() {
+        return fetch_folder(def, dir, &url, progress);
+    }
+    let dest = dir.join(&def.file);
+    if dest.exists() && sha256_file(&dest).ok().as_deref() == Some(def.sha256.as_str()) {
+        return Ok(Fetched::AlreadyPresent);
+    }
     let expected = Expected {
         sha256: &def.sha256,
         bytes: Some(def.bytes),
     };
     download(&url, &dest, &expected, progress)?;
     Ok(Fetched::Downloaded)
+}
+
+fn fetch_folder(
+    def: &DatasetDef,
+    dir: &Path,
+    base: &str,
+    progress: &mut dyn FnMut(u64, Option<u64>),
+) -> Result<Fetched, FetchError> {
+    let folder = dir.join(&def.file);
+    let total = Some(def.bytes);
+    let base = base.trim_end_matches('/');
+    // Bytes of the files dealt with so far, kept or downloaded.
+    let mut finished = 0u64;
+    let mut downloaded = 0usize;
+    let mut errors = Vec::new();
+    progress(0, total);
+    for file in &def.files {
+        let dest = folder_file(&folder, file);
+        match check_file(&dest, &file.sha256) {
+            FileState::Ok => {
+                finished += file.bytes;
+                progress(finished, total);
+                continue;
+            }
+            FileState::Mismatch { actual } => {
+                tracing::warn!(path = %dest.display(), actual, expected = file.sha256, "replacing a file that does not match the catalog");
+                if let Err(source) = fs::remove_file(&dest) {
+                    errors.push(FetchError::Io { path: dest, source });
+                    break;
+                }
+            }
+            FileState::Missing | FileState::Unreadable { .. } => {}
+        }
+        let url = format!("{base}/{}", file.path);
+        let expected = Expected {
+            sha256: &file.sha256,
+            bytes: Some(file.bytes),
+        };
+        let result = download(&url, &dest, &expected, &mut |done, _| {
+            progress(finished + done.min(file.bytes), total)
+        });
+        finished += file.bytes;
+        match result {
+            Ok(()) => downloaded += 1,
+            Err(e @ (FetchError::Network { .. } | FetchError::Io { .. })) => {
+                errors.push(e);
+                break;
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    match errors.len() {
+        0 if downloaded == 0 => Ok(Fetched::AlreadyPresent),
+        0 => Ok(Fetched::Downloaded),
+        1 => Err(errors.remove(0)),
+        _ => Err(FetchError::Files {
+            dataset: def.name.clone(),
+            total: def.files.len(),
+            errors,
+        }),
+    }
+}
+
+/// Where a manifest's file lives in the folder (its `/`-separated path, on this platform).
+fn folder_file(folder: &Path, file: &FolderFile) -> PathBuf {
+    file.path
+        .split('/')
+        .fold(folder.to_path_buf(), |path, part| path.join(part))
+}
+
+/// A dataset file on disk, against the catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileState {
+    Ok,
+    Missing,
+    Mismatch { actual: String },
+    Unreadable { message: String },
+}
+
+/// One file of a dataset, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileCheck {
+    pub path: PathBuf,
+    pub expected_sha256: String,
+    pub state: FileState,
+}
+
+fn check_file(path: &Path, expected_sha256: &str) -> FileState {
+    match sha256_file(path) {
+        Ok(actual) if actual.eq_ignore_ascii_case(expected_sha256.trim()) => FileState::Ok,
+        Ok(actual) => FileState::Mismatch { actual },
+        Err(FetchError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+            FileState::Missing
+        }
+        Err(e) => FileState::Unreadable {
+            message: e.to_string(),
+        },
+    }
+}
+
+/// Checks every file of a downloadable dataset in `dir` against the catalog's sha256: the file,
+/// or each file of a folder dataset's manifest, in the manifest's order. Built-in datasets have
+/// nothing on disk and give no checks.
+pub fn verify_dataset(def: &DatasetDef, dir: &Path) -> Vec<FileCheck> {
+    if def.is_builtin() {
+        return Vec::new();
+    }
+    let check = |path: PathBuf, sha256: &str| FileCheck {
+        state: check_file(&path, sha256),
+        path,
+        expected_sha256: sha256.to_string(),
+    };
+    if def.is_multimodal() {
+        let folder = dir.join(&def.file);
+        def.files
+            .iter()
+            .map(|f| check(folder_file(&folder, f), &f.sha256))
+            .collect()
+    } else {
+        vec![check(dir.join(&def.file), &def.sha256)]
+    }
+}
+
+/// Whether a dataset's files are all in `dir` (built-in datasets always are). Only their
+/// presence is looked at; [`verify_dataset`] checks their contents.
+pub fn is_present(def: &DatasetDef, dir: &Path) -> bool {
+    if def.is_builtin() {
+        true
+    } else if def.is_multimodal() {
+        let folder = dir.join(&def.file);
+        def.files.iter().all(|f| folder_file(&folder, f).is_file())
+    } else {
+        dir.join(&def.file).exists()
+    }
 }
 
 /// Streams a file through sha256 and returns lowercase hex.
