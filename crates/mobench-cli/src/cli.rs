@@ -107,6 +107,9 @@ pub struct RunArgs {
     /// GGUF model file (default: the built-in tiny model)
     #[arg(long, value_name = "PATH")]
     pub model: Option<PathBuf>,
+    /// The model's vision projector (mmproj GGUF), needed by the image datasets (--tasks vqa)
+    #[arg(long, value_name = "PATH")]
+    pub mmproj: Option<PathBuf>,
     /// starter (built in) or mobileaibench (the paper's datasets)
     #[arg(long, default_value = "starter")]
     pub suite: String,

@@ -108,6 +108,7 @@ fn resolve_run(args: &RunArgs) -> Result<RunRequest> {
     Catalog::builtin().select(&args.suite, &args.tasks, &args.datasets)?;
     Ok(RunRequest {
         model,
+        mmproj: args.mmproj.clone(),
         suite: args.suite.clone(),
         tasks: args.tasks.clone(),
         datasets: args.datasets.clone(),

@@ -46,7 +46,11 @@ fn sample(dataset_id: i64, row: usize, run: usize) -> SampleRecord {
             itl_max_ms: Some(9.0),
             output_eval_ms: Some(70.0),
             total_ms: 95.0,
+            ..Default::default()
         },
+        image_path: None,
+        image_tokens: None,
+        prompt_text_tokens: None,
         llama: None,
         scores: vec![ScoreRecord {
             metric: "f1".into(),
@@ -106,6 +110,7 @@ fn fill(store: &mut Store, runs: usize, samples_per_dataset: usize) -> Vec<i64> 
                     app_version: "bench".into(),
                     llama_version: "bench".into(),
                     device_json: "{}".into(),
+                    projector: None,
                 },
                 &plan,
             )

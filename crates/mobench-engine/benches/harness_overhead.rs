@@ -82,6 +82,7 @@ fn main() {
     let max_tokens = arg("--max-tokens").unwrap_or(16);
     let request = RunRequest {
         model,
+        mmproj: None,
         suite: "starter".into(),
         tasks: vec![],
         datasets: vec![],

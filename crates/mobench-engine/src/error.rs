@@ -21,6 +21,9 @@ pub enum EngineError {
     Context(String),
     #[error("prompt: {0}")]
     Prompt(String),
+    /// A sample's image is missing, empty or cannot be decoded: that sample fails, the run goes on.
+    #[error("image: {0}")]
+    Image(String),
     #[error("prompt template: {0}")]
     Template(String),
     #[error("llama.cpp decode failed: {0}")]

@@ -34,6 +34,8 @@ pub enum Event {
     ModelLoaded {
         cold: bool,
         model_load_ms: f64,
+        /// Loading the vision projector after the model (multimodal runs).
+        projector_load_ms: Option<f64>,
         context_ms: f64,
         /// The context size llama.cpp made (it pads the one asked for).
         n_ctx: u32,
@@ -48,6 +50,8 @@ pub enum Event {
         dataset: String,
         row: usize,
         prompt: String,
+        /// The image shown with the prompt (multimodal datasets).
+        image: Option<String>,
     },
     /// A piece of generated text, as it is produced.
     Token {

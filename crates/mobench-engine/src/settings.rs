@@ -134,6 +134,9 @@ impl Default for InferenceSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRequest {
     pub model: PathBuf,
+    /// The model's vision projector (mmproj GGUF), for datasets that show the model images.
+    #[serde(default)]
+    pub mmproj: Option<PathBuf>,
     pub suite: String,
     pub tasks: Vec<String>,
     pub datasets: Vec<String>,

@@ -171,6 +171,7 @@ pub(crate) fn new_run(
         app_version: env!("CARGO_PKG_VERSION").into(),
         llama_version: llama::llama_build_info(),
         device_json: serde_json::to_string(&llama::device::summary()).unwrap_or_default(),
+        projector: None,
     })
 }
 

@@ -42,6 +42,7 @@ fn resume_unwatched(db: &Path, run_id: i64) -> RunOutcome {
 fn request(model: PathBuf, datasets: &[&str], limit: usize, max_tokens: u32) -> RunRequest {
     RunRequest {
         model,
+        mmproj: None,
         suite: "starter".into(),
         tasks: vec![],
         datasets: datasets.iter().map(|s| s.to_string()).collect(),

@@ -134,7 +134,20 @@ figures! { Timing TIMING:
     TOTAL_MS = "total_ms", Ms, Lower, "Total time";
     PROMPT_TOKENS = "prompt_tokens", Tokens, Neutral, "Prompt tokens";
     OUTPUT_TOKENS = "output_tokens", Tokens, Neutral, "Output tokens";
+    IMAGE_DECODE_MS = "image_decode_ms", Ms, Lower, "Image decode";
+    IMAGE_ENCODE_MS = "image_encode_ms", Ms, Lower, "Image encode";
+    IMAGE_TOKENS = "image_tokens", Tokens, Neutral, "Image tokens";
+    PROMPT_TEXT_TOKENS = "prompt_text_tokens", Tokens, Neutral, "Prompt text tokens";
 }
+
+/// The timing figures only a sample with an image has: a dataset without images leaves them out
+/// rather than showing them unavailable.
+pub const IMAGE_FIGURES: &[Figure] = &[
+    IMAGE_DECODE_MS,
+    IMAGE_ENCODE_MS,
+    IMAGE_TOKENS,
+    PROMPT_TEXT_TOKENS,
+];
 
 figures! { Count COUNTS:
     SAMPLES = "samples", Count, Neutral, "Samples";

@@ -2,6 +2,7 @@
 
 use crate::records::{RunDatasetRow, SampleRow};
 use crate::stats::{mean, Stats};
+use mobench_metrics::figure::IMAGE_FIGURES;
 
 /// Per-sample efficiency figures that get mean, median and p95 per dataset (the registry's
 /// timing figures, `mobench_metrics::figure::TIMING`).
@@ -54,7 +55,11 @@ pub(crate) fn compute(datasets: &[RunDatasetRow], samples: &[SampleRow]) -> Vec<
                 grader,
             });
         }
+        let has_images = rows.iter().any(|s| s.image_path.is_some());
         for fig in TIMING_FIGURES {
+            if !has_images && IMAGE_FIGURES.iter().any(|f| f.name == *fig) {
+                continue;
+            }
             let values: Vec<f64> = rows.iter().filter_map(|s| s.figure(fig)).collect();
             let stats = Stats::of(&values);
             for (stat, value) in [

@@ -147,6 +147,8 @@ pub struct NewRun {
     pub app_version: String,
     pub llama_version: String,
     pub device_json: String,
+    /// The vision projector loaded beside the model, for a multimodal run.
+    pub projector: Option<ProjectorRecord>,
 }
 
 /// One dataset of a run's plan: the exact rows it covers and the metrics it grades.
@@ -188,6 +190,22 @@ pub struct RunRow {
     pub samples_done: usize,
     pub samples_total: usize,
     pub model: ModelRow,
+    /// The vision projector loaded beside the model, for a multimodal run.
+    pub projector: Option<ProjectorRecord>,
+}
+
+/// A vision projector (mmproj GGUF) as a run used it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectorRecord {
+    pub path: String,
+    pub sha256: String,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub size_bytes: u64,
+    /// llama.cpp's projector type (`mlp` for llava).
+    pub projector_type: String,
+    pub image_size: u32,
+    pub patch_size: u32,
 }
 
 impl RunRow {
@@ -206,6 +224,8 @@ impl RunRow {
 pub struct NewLoad {
     pub cold: bool,
     pub model_load_ms: f64,
+    /// Loading the vision projector after the model (multimodal runs).
+    pub projector_load_ms: Option<f64>,
     pub context_ms: f64,
     pub n_ctx: u32,
     /// Where the layers went: "CPU", or the GPU backend and device ("Metal (Apple M2)").
@@ -219,6 +239,7 @@ pub struct NewLoad {
 pub struct LoadRow {
     pub cold: bool,
     pub model_load_ms: f64,
+    pub projector_load_ms: Option<f64>,
     pub context_ms: f64,
     pub n_ctx: u32,
     pub at: String,
@@ -257,6 +278,10 @@ pub struct SampleTimings {
     pub itl_max_ms: Option<f64>,
     pub output_eval_ms: Option<f64>,
     pub total_ms: f64,
+    /// Decoding the sample's image file into a bitmap (multimodal samples).
+    pub image_decode_ms: Option<f64>,
+    /// Encoding the image with the vision projector (multimodal samples).
+    pub image_encode_ms: Option<f64>,
 }
 
 /// llama.cpp's own counters for the sample, kept beside ours as a cross-check.
@@ -298,6 +323,12 @@ pub struct SampleRecord {
     pub stop_reason: String,
     pub prompt_tokens: usize,
     pub output_tokens: usize,
+    /// The image file shown with the prompt (multimodal samples), as the run found it.
+    pub image_path: Option<String>,
+    /// Context positions the image took; counted in `prompt_tokens`.
+    pub image_tokens: Option<usize>,
+    /// The prompt's text tokens alone, for a prompt with an image.
+    pub prompt_text_tokens: Option<usize>,
     pub timings: SampleTimings,
     pub llama: Option<LlamaCounters>,
     pub scores: Vec<ScoreRecord>,
@@ -342,6 +373,16 @@ impl SampleRecord {
             (figure::TOTAL_MS.name, Some(t.total_ms)),
             (figure::PROMPT_TOKENS.name, Some(self.prompt_tokens as f64)),
             (figure::OUTPUT_TOKENS.name, Some(self.output_tokens as f64)),
+            (figure::IMAGE_DECODE_MS.name, t.image_decode_ms),
+            (figure::IMAGE_ENCODE_MS.name, t.image_encode_ms),
+            (
+                figure::IMAGE_TOKENS.name,
+                self.image_tokens.map(|n| n as f64),
+            ),
+            (
+                figure::PROMPT_TEXT_TOKENS.name,
+                self.prompt_text_tokens.map(|n| n as f64),
+            ),
         ]
     }
 
@@ -402,6 +443,9 @@ mod tests {
                 total_ms: 4.0,
                 ..SampleTimings::default()
             },
+            image_path: None,
+            image_tokens: None,
+            prompt_text_tokens: None,
             llama: None,
             scores: Vec::new(),
             dataset_id: 1,

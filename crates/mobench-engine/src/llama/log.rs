@@ -34,10 +34,79 @@ unsafe extern "C" fn forward(level: ggml_log_level, text: *const c_char, _: *mut
     }
 }
 
-/// Routes llama.cpp's and ggml's log through `forward`. Called once, before the backend starts.
+/// mtmd's (the vision projector's) log: forwarded like llama.cpp's, and its announcements of an
+/// image being encoded are stamped with our clock for the sample measuring it ([`image_marks`]).
+unsafe extern "C" fn forward_mtmd(level: ggml_log_level, text: *const c_char, data: *mut c_void) {
+    if !text.is_null() {
+        // SAFETY: as in `forward`.
+        let line = unsafe { CStr::from_ptr(text) }.to_string_lossy();
+        image_marks::observe(line.trim());
+    }
+    // SAFETY: same contract as this function's.
+    unsafe { forward(level, text, data) }
+}
+
+/// Routes llama.cpp's, ggml's and mtmd's logs through `forward`. Called once, before the backend
+/// starts.
 pub(crate) fn install() {
-    // SAFETY: `forward` is a plain function that lives for the whole program.
-    unsafe { llama_cpp_sys_2::llama_log_set(Some(forward), std::ptr::null_mut()) };
+    // SAFETY: `forward` and `forward_mtmd` are plain functions that live for the whole program.
+    unsafe {
+        llama_cpp_sys_2::llama_log_set(Some(forward), std::ptr::null_mut());
+        llama_cpp_sys_2::mtmd_helper_log_set(Some(forward_mtmd), std::ptr::null_mut());
+    }
+}
+
+/// When mtmd says it starts and finishes encoding an image, on this thread: mtmd evaluates a
+/// prompt's chunks (text decode, image encode, image decode) in one call, and these lines are the
+/// only boundary between its phases. Our clock stamps them at microsecond resolution; mtmd's own
+/// figure (whole milliseconds) is kept beside ours as the cross-check.
+pub(crate) mod image_marks {
+    use std::cell::RefCell;
+    use std::time::Instant;
+
+    #[derive(Debug, Default, Clone)]
+    pub(crate) struct Marks {
+        started: Option<Instant>,
+        /// Image slices encoded (llava's `mlp` projector makes one per image).
+        pub slices: u32,
+        /// Encoding time over all slices, by our clock.
+        pub encode_ms: f64,
+        /// The same by mtmd's own "image slice encoded in N ms" lines.
+        pub mtmd_encode_ms: Option<f64>,
+    }
+
+    thread_local! {
+        static MARKS: RefCell<Option<Marks>> = const { RefCell::new(None) };
+    }
+
+    /// Starts recording on this thread.
+    pub(crate) fn start() {
+        MARKS.with(|m| *m.borrow_mut() = Some(Marks::default()));
+    }
+
+    /// Stops recording and returns what was seen.
+    pub(crate) fn take() -> Marks {
+        MARKS.with(|m| m.borrow_mut().take()).unwrap_or_default()
+    }
+
+    pub(super) fn observe(line: &str) {
+        let now = Instant::now();
+        MARKS.with(|m| {
+            let mut m = m.borrow_mut();
+            let Some(marks) = m.as_mut() else { return };
+            if line.starts_with("encoding image slice") {
+                marks.started = Some(now);
+            } else if let Some(rest) = line.strip_prefix("image slice encoded in ") {
+                if let Some(start) = marks.started.take() {
+                    marks.encode_ms += (now - start).as_secs_f64() * 1e3;
+                    marks.slices += 1;
+                }
+                if let Some(ms) = rest.strip_suffix(" ms").and_then(|n| n.parse::<f64>().ok()) {
+                    *marks.mtmd_encode_ms.get_or_insert(0.0) += ms;
+                }
+            }
+        });
+    }
 }
 
 /// Forgets the error kept (call before an operation whose failure you will report).

@@ -21,6 +21,9 @@ pub struct ModelInfo {
     pub has_chat_template: bool,
     /// From the tensor shapes in the header; llama.cpp's own count replaces it once loaded.
     pub n_params: u64,
+    /// Width of the model's token embeddings (what a vision projector must project into); 0 when
+    /// the header does not say.
+    pub n_embd: u64,
 }
 
 impl ModelInfo {
@@ -100,6 +103,11 @@ fn describe(path: &Path) -> Result<(ModelInfo, std::fs::Metadata), EngineError> 
         .as_deref()
         .and_then(|a| header.int(&format!("{a}.context_length")))
         .unwrap_or(0) as u32;
+    let n_embd = arch
+        .as_deref()
+        .and_then(|a| header.int(&format!("{a}.embedding_length")))
+        .unwrap_or(0)
+        .max(0) as u64;
     let info = ModelInfo {
         path: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
         name: header.str("general.name").map(str::to_string),
@@ -110,6 +118,7 @@ fn describe(path: &Path) -> Result<(ModelInfo, std::fs::Metadata), EngineError> 
         n_ctx_train,
         has_chat_template: header.str("tokenizer.chat_template").is_some(),
         n_params: header.n_elements,
+        n_embd,
     };
     Ok((info, meta))
 }
@@ -178,7 +187,7 @@ fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
         .map_or(0, |d| d.as_nanos() as i64)
 }
 
-fn sha256_cached(
+pub(crate) fn sha256_cached(
     path: &Path,
     meta: &std::fs::Metadata,
     store: Option<&Store>,

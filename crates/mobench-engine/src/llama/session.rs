@@ -9,12 +9,14 @@ use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
+use llama_cpp_2::mtmd::{MtmdBitmap, MtmdInputChunkType, MtmdInputText};
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 use mobench_store::{LlamaCounters, SampleTimings};
 use mobench_telemetry::percentile;
 
-use super::{backend, ms};
+use super::vision::Vision;
+use super::{backend, log, ms};
 use crate::error::EngineError;
 use crate::settings::Sampling;
 
@@ -65,6 +67,8 @@ pub struct Session<'m> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GenerationEnd {
     EndOfGeneration,
+    /// The text reached one of the dataset's stop strings (VQAv2 stops at a newline).
+    StopString,
     MaxTokens,
     ContextFull,
     Cancelled,
@@ -74,6 +78,7 @@ impl GenerationEnd {
     pub fn as_str(self) -> &'static str {
         match self {
             GenerationEnd::EndOfGeneration => "eog",
+            GenerationEnd::StopString => "stop",
             GenerationEnd::MaxTokens => "max_tokens",
             GenerationEnd::ContextFull => "context_full",
             GenerationEnd::Cancelled => "cancelled",
@@ -89,6 +94,31 @@ pub struct Generation {
     pub stop: GenerationEnd,
     pub timings: SampleTimings,
     pub llama: LlamaCounters,
+    /// The image's figures, for a prompt with an image.
+    pub image: Option<ImageFigures>,
+}
+
+/// What a prompt's image cost: decoding the file, encoding it with the projector, and the
+/// positions it takes in the context.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ImageFigures {
+    /// Decoding the image file into a bitmap.
+    pub decode_ms: f64,
+    /// Encoding the bitmap with the projector, by our clock; `None` if mtmd did not say when it
+    /// encoded (see `log::image_marks`).
+    pub encode_ms: Option<f64>,
+    /// The same, as mtmd reports it (whole milliseconds).
+    pub mtmd_encode_ms: Option<f64>,
+    pub image_tokens: usize,
+    pub text_tokens: usize,
+}
+
+/// When generation ends, besides the end-of-generation token.
+#[derive(Debug, Clone, Default)]
+pub struct Limits {
+    pub max_tokens: u32,
+    /// Generation ends where the text first contains one of these (left out of the text).
+    pub stop: Vec<String>,
 }
 
 impl<'m> Session<'m> {
@@ -180,36 +210,168 @@ impl<'m> Session<'m> {
         Ok(t0.elapsed())
     }
 
-    /// Runs one prompt from an empty KV cache. `on_piece` sees each piece of text as it is
-    /// generated and returns false to stop (cancellation).
-    pub fn generate(
-        &mut self,
-        prompt: &str,
-        max_tokens: u32,
-        sampling: &Sampling,
-        on_piece: &mut dyn FnMut(&str) -> bool,
-    ) -> Result<Generation, EngineError> {
-        let t_start = Instant::now();
-        self.phase.set_phase(mobench_telemetry::Phase::Prefill);
-        let vocab = self.model.vocab();
-        let tokens = vocab.tokenize(prompt.as_bytes(), true, true);
-        let n_ctx = self.ctx.n_ctx() as usize;
-        if tokens.is_empty() {
-            return Err(EngineError::Prompt(
-                "the prompt is empty after tokenization".into(),
-            ));
-        }
-        if tokens.len() >= n_ctx {
-            return Err(EngineError::Prompt(format!(
-                "the prompt has {} tokens and does not fit the context of {n_ctx}",
-                tokens.len()
-            )));
-        }
+    /// Empties the KV cache and llama.cpp's counters before a prompt.
+    fn reset(&mut self) -> Result<(), EngineError> {
         // Removing the cells is enough; clearing the buffers too would memset the whole cache per sample.
         self.ctx
             .clear_kv_cache_seq(None, None, None)
             .map_err(|e| EngineError::Decode(e.to_string()))?;
         self.ctx.reset_timings();
+        Ok(())
+    }
+
+    /// Runs one prompt from an empty KV cache. `on_piece` sees each piece of text as it is
+    /// generated and returns false to stop (cancellation); generation also ends where the text
+    /// first contains one of `stop` (which is left out of the text).
+    pub fn generate(
+        &mut self,
+        prompt: &str,
+        limits: &Limits,
+        sampling: &Sampling,
+        on_piece: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<Generation, EngineError> {
+        let t_start = Instant::now();
+        self.phase.set_phase(mobench_telemetry::Phase::Prefill);
+        let tokens = self.model.vocab().tokenize(prompt.as_bytes(), true, true);
+        if tokens.is_empty() {
+            return Err(EngineError::Prompt(
+                "the prompt is empty after tokenization".into(),
+            ));
+        }
+        self.check_fits(tokens.len(), "tokens")?;
+        self.reset()?;
+        // Prefill in n_batch chunks; only the last token needs logits.
+        let mut prefill = std::time::Duration::ZERO;
+        let last = tokens.len() - 1;
+        for (chunk_no, chunk) in tokens.chunks(self.n_batch).enumerate() {
+            self.batch.clear();
+            let base = chunk_no * self.n_batch;
+            for (i, t) in chunk.iter().enumerate() {
+                let pos = base + i;
+                self.batch
+                    .add(*t, pos as i32, &[0], pos == last)
+                    .map_err(|e| EngineError::Decode(e.to_string()))?;
+            }
+            prefill += self.decode_batch()?;
+        }
+        let prompt = Prefilled {
+            started: t_start,
+            n_pos: tokens.len(),
+            tokens: tokens.len(),
+            prefill,
+            logits_idx: self.batch.n_tokens() - 1,
+            image: None,
+        };
+        self.decode(prompt, limits, sampling, on_piece)
+    }
+
+    /// Runs a prompt with one image from an empty KV cache: the image file's bytes are decoded
+    /// into a bitmap, the prompt (which holds [`Vision::marker`] where the image goes) is split
+    /// into text and image chunks, and mtmd evaluates them (encoding the image with the
+    /// projector). TTFT counts from the start, image decoding and encoding included.
+    pub fn generate_with_image(
+        &mut self,
+        vision: &mut Vision,
+        prompt: &str,
+        image: &[u8],
+        limits: &Limits,
+        sampling: &Sampling,
+        on_piece: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<Generation, EngineError> {
+        let t_start = Instant::now();
+        self.phase.set_phase(mobench_telemetry::Phase::Prefill);
+        let bitmap = MtmdBitmap::from_buffer(&vision.ctx, image, false).map_err(|_| {
+            EngineError::Image("cannot decode it as an image (JPEG, PNG, BMP, GIF, ...)".into())
+        })?;
+        let decode_ms = ms(t_start.elapsed());
+        let text = MtmdInputText {
+            text: prompt.to_string(),
+            add_special: true,
+            parse_special: true,
+        };
+        let chunks = vision
+            .ctx
+            .tokenize(text, &[&bitmap])
+            .map_err(|e| EngineError::Image(format!("mtmd could not prepare it: {e}")))?;
+        let (mut text_tokens, mut image_tokens) = (0, 0);
+        for chunk in (0..chunks.len()).filter_map(|i| chunks.get(i)) {
+            match chunk.chunk_type() {
+                MtmdInputChunkType::Text => text_tokens += chunk.n_tokens(),
+                _ => image_tokens += chunk.n_tokens(),
+            }
+        }
+        let n_pos = usize::try_from(chunks.total_positions()).unwrap_or(usize::MAX);
+        self.check_fits(n_pos, "positions (text and image)")?;
+        self.reset()?;
+        log::image_marks::start();
+        let t_eval = Instant::now();
+        let evaluated = chunks.eval_chunks(
+            &mut vision.ctx,
+            &mut self.ctx,
+            0,
+            0,
+            self.n_batch as i32,
+            true,
+        );
+        self.ctx.synchronize();
+        let eval = t_eval.elapsed();
+        let marks = log::image_marks::take();
+        let n_past = evaluated.map_err(|e| {
+            EngineError::Decode(format!("evaluating the prompt with its image failed: {e}"))
+        })?;
+        let encode_ms = (marks.slices > 0).then_some(marks.encode_ms);
+        // What is left of the evaluation is the language model's decode of the text and image
+        // positions: the prefill, as for a text prompt.
+        let prefill = eval.saturating_sub(std::time::Duration::from_secs_f64(
+            encode_ms.unwrap_or(0.0) / 1e3,
+        ));
+        let prompt = Prefilled {
+            started: t_start,
+            n_pos: usize::try_from(n_past).unwrap_or(n_pos),
+            tokens: text_tokens + image_tokens,
+            prefill,
+            // mtmd decodes with its own batches: the logits are the last output's.
+            logits_idx: -1,
+            image: Some(ImageFigures {
+                decode_ms,
+                encode_ms,
+                mtmd_encode_ms: marks.mtmd_encode_ms,
+                image_tokens,
+                text_tokens,
+            }),
+        };
+        self.decode(prompt, limits, sampling, on_piece)
+    }
+
+    fn check_fits(&self, n: usize, what: &str) -> Result<(), EngineError> {
+        let n_ctx = self.ctx.n_ctx() as usize;
+        if n >= n_ctx {
+            return Err(EngineError::Prompt(format!(
+                "the prompt has {n} {what} and does not fit the context of {n_ctx}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Generates after a prefilled prompt, measuring each token.
+    fn decode(
+        &mut self,
+        prompt: Prefilled,
+        limits: &Limits,
+        sampling: &Sampling,
+        on_piece: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<Generation, EngineError> {
+        let Prefilled {
+            started: t_start,
+            mut n_pos,
+            tokens: prompt_tokens,
+            prefill,
+            mut logits_idx,
+            image,
+        } = prompt;
+        let max_tokens = limits.max_tokens as usize;
+        let vocab = self.model.vocab();
+        let n_ctx = self.ctx.n_ctx() as usize;
         // Greedy is an argmax over the logits, read in place: llama.cpp's sampler would copy the
         // whole vocabulary into a candidate array for every token.
         let mut sampler = match sampling {
@@ -225,32 +387,15 @@ impl<'m> Session<'m> {
             ])),
         };
 
-        // Prefill in n_batch chunks; only the last token needs logits.
-        let mut prefill = std::time::Duration::ZERO;
-        let last = tokens.len() - 1;
-        for (chunk_no, chunk) in tokens.chunks(self.n_batch).enumerate() {
-            self.batch.clear();
-            let base = chunk_no * self.n_batch;
-            for (i, t) in chunk.iter().enumerate() {
-                let pos = base + i;
-                self.batch
-                    .add(*t, pos as i32, &[0], pos == last)
-                    .map_err(|e| EngineError::Decode(e.to_string()))?;
-            }
-            prefill += self.decode_batch()?;
-        }
-
         self.phase.set_phase(mobench_telemetry::Phase::Decode);
         let mut generation_decode = std::time::Duration::ZERO;
-        let mut stamps: Vec<Instant> = Vec::with_capacity(max_tokens as usize);
+        let mut stamps: Vec<Instant> = Vec::with_capacity(max_tokens);
         let mut bytes: Vec<u8> = Vec::new();
         let mut text = String::new();
-        let mut n_pos = tokens.len();
-        let mut logits_idx = self.batch.n_tokens() - 1;
         let mut first_sampled: Option<Instant> = None;
         let mut stop = GenerationEnd::MaxTokens;
         let mut output_tokens = 0usize;
-        while output_tokens < max_tokens as usize {
+        while output_tokens < max_tokens {
             let token: LlamaToken = match sampler.as_mut() {
                 Some(sampler) => sampler.sample(&self.ctx, logits_idx),
                 None => argmax(self.ctx.get_logits_ith(logits_idx)),
@@ -270,15 +415,23 @@ impl<'m> Session<'m> {
                 Err(e) => e.valid_up_to(),
             };
             if valid > 0 {
-                let piece = String::from_utf8_lossy(&bytes[..valid]).into_owned();
+                let before = text.len();
+                text.push_str(&String::from_utf8_lossy(&bytes[..valid]));
                 bytes.drain(..valid);
-                text.push_str(&piece);
-                if !on_piece(&piece) {
+                let stopped = find_stop(&text, before, &limits.stop);
+                if let Some(at) = stopped {
+                    text.truncate(at);
+                }
+                if text.len() > before && !on_piece(&text[before..]) {
                     stop = GenerationEnd::Cancelled;
                     break;
                 }
+                if stopped.is_some() {
+                    stop = GenerationEnd::StopString;
+                    break;
+                }
             }
-            if output_tokens >= max_tokens as usize {
+            if output_tokens >= max_tokens {
                 break;
             }
             if n_pos + 1 >= n_ctx {
@@ -293,7 +446,7 @@ impl<'m> Session<'m> {
             generation_decode += self.decode_batch()?;
             logits_idx = 0;
         }
-        if !bytes.is_empty() {
+        if !bytes.is_empty() && stop != GenerationEnd::StopString {
             text.push_str(&String::from_utf8_lossy(&bytes));
         }
         let t_end = Instant::now();
@@ -314,7 +467,7 @@ impl<'m> Session<'m> {
             prefill_ms: Some(prefill_ms),
             decode_calls_ms: Some(ms(prefill + generation_decode)),
             prefill_tokens_per_s: (prefill_ms > 0.0)
-                .then(|| tokens.len() as f64 / prefill_ms * 1e3),
+                .then(|| prompt_tokens as f64 / prefill_ms * 1e3),
             decode_tokens_per_s: output_eval_ms
                 .filter(|ms| *ms > 0.0)
                 .map(|ms| (stamps.len() - 1) as f64 / ms * 1e3),
@@ -323,10 +476,12 @@ impl<'m> Session<'m> {
             itl_max_ms: sorted.last().copied(),
             output_eval_ms,
             total_ms: ms(t_end - t_start),
+            image_decode_ms: image.map(|i| i.decode_ms),
+            image_encode_ms: image.and_then(|i| i.encode_ms),
         };
         Ok(Generation {
             text,
-            prompt_tokens: tokens.len(),
+            prompt_tokens,
             output_tokens,
             stop,
             timings,
@@ -336,8 +491,38 @@ impl<'m> Session<'m> {
                 n_p_eval: lt.n_p_eval() as i64,
                 n_eval: lt.n_eval() as i64,
             },
+            image,
         })
     }
+}
+
+/// A prompt in the KV cache, ready for the first token.
+struct Prefilled {
+    started: Instant,
+    /// The next position.
+    n_pos: usize,
+    /// Prompt tokens, image tokens included.
+    tokens: usize,
+    /// The language model's decode of the prompt.
+    prefill: std::time::Duration,
+    /// Where the logits of the last prompt token are.
+    logits_idx: i32,
+    image: Option<ImageFigures>,
+}
+
+/// Where the first of `stop` begins in `text`, looking only at matches that end after `from`
+/// (text before it was searched already).
+fn find_stop(text: &str, from: usize, stop: &[String]) -> Option<usize> {
+    stop.iter()
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| {
+            let mut start = from.saturating_sub(s.len() - 1);
+            while !text.is_char_boundary(start) {
+                start -= 1;
+            }
+            text[start..].find(s.as_str()).map(|i| start + i)
+        })
+        .min()
 }
 
 /// The first token with the highest logit (llama.cpp's greedy sampler picks the same one).

@@ -61,6 +61,7 @@ fn execute(
         &NewLoad {
             cold: true,
             model_load_ms: loaded.load_ms,
+            projector_load_ms: None,
             context_ms: 0.0,
             n_ctx: 0,
             backend: loaded.offload.backend.clone(),

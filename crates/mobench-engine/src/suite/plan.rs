@@ -4,10 +4,13 @@
 
 use std::path::Path;
 
-use mobench_store::{NewDataset, PlannedDataset, RunKind, RunStatus, Store};
+use mobench_store::{
+    NewDataset, NewRun, PlannedDataset, ProjectorRecord, RunKind, RunStatus, Store,
+};
 use mobench_tasks::{load, Catalog, DatasetDef, Example, TaskDef};
 
 use crate::error::EngineError;
+use crate::llama;
 use crate::llama::model::{self, ModelInfo};
 use crate::settings::RunRequest;
 use crate::worker::{new_run, RunOutcome};
@@ -71,6 +74,7 @@ pub(crate) fn fresh(store: &mut Store, request: RunRequest) -> Result<Planned, E
     let catalog = Catalog::builtin();
     let defs = catalog.select(&request.suite, &request.tasks, &request.datasets)?;
     let info = model::inspect(&request.model, Some(store))?;
+    let projector = projector_for(&request, &info, &defs, store)?;
     let loaded = defs
         .into_iter()
         .map(|def| load_dataset(&catalog, def.clone(), request.datasets_dir.as_deref()))
@@ -93,8 +97,12 @@ pub(crate) fn fresh(store: &mut Store, request: RunRequest) -> Result<Planned, E
         plan.push(l.into_item(dataset_id, rows, metrics));
     }
     let model_id = store.upsert_model(&info.to_record())?;
+    let new = NewRun {
+        projector,
+        ..new_run(RunKind::Suite, model_id, &request)?
+    };
     let run_id = store.create_run(
-        &new_run(RunKind::Suite, model_id, &request)?,
+        &new,
         &plan
             .iter()
             .map(|p| PlannedDataset {
@@ -112,6 +120,33 @@ pub(crate) fn fresh(store: &mut Store, request: RunRequest) -> Result<Planned, E
         plan,
         resumed: false,
     })
+}
+
+/// A run with image datasets needs the model's vision projector, checked against the model here
+/// (before anything is stored), so a bad file is a clear error rather than an abort inside mtmd.
+fn projector_for(
+    request: &RunRequest,
+    info: &ModelInfo,
+    defs: &[&DatasetDef],
+    store: &Store,
+) -> Result<Option<ProjectorRecord>, EngineError> {
+    let Some(path) = &request.mmproj else {
+        let with_images: Vec<&str> = defs
+            .iter()
+            .filter(|d| d.is_multimodal())
+            .map(|d| d.name.as_str())
+            .collect();
+        if with_images.is_empty() {
+            return Ok(None);
+        }
+        return Err(EngineError::Settings(format!(
+            "{} show the model images, and no vision projector was given for {}: pass the \
+             model's mmproj GGUF with --mmproj",
+            with_images.join(", "),
+            info.path.display()
+        )));
+    };
+    llama::projector_record(path, info, Some(store)).map(Some)
 }
 
 /// A stored run, read back to be finished.
@@ -153,6 +188,15 @@ pub(crate) fn stored(store: &mut Store, run_id: i64) -> Result<Stored, EngineErr
             "the model file {} changed since the run started (sha256 differs)",
             request.model.display()
         )));
+    }
+    if let (Some(path), Some(was)) = (&request.mmproj, &run.projector) {
+        let now = llama::projector_record(path, &info, Some(store))?;
+        if now.sha256 != was.sha256 {
+            return Err(resume_err(format!(
+                "the projector file {} changed since the run started (sha256 differs)",
+                path.display()
+            )));
+        }
     }
     let catalog = Catalog::builtin();
     let mut plan = Vec::new();

@@ -16,7 +16,7 @@ use crate::events::{Event, PlannedDatasetInfo, ScoreBrief};
 use crate::llama::memory::{self, Verdict};
 use crate::llama::model::ModelInfo;
 use crate::llama::offload::Offload;
-use crate::llama::{self, ContextSettings, PromptFormat, Session};
+use crate::llama::{self, ContextSettings, LoadedModel, PromptFormat, Session, Vision};
 use crate::settings::RunRequest;
 use crate::telemetry::RunTelemetry;
 use crate::worker::{conclude, CancelFlag, Emitter, RunOutcome};
@@ -131,7 +131,8 @@ fn execute_inner(
         model,
         loads: cold_ms,
         offload,
-    } = load_measured(&info.path, s.gpu_layers)?;
+        vision,
+    } = load_measured(info, request)?;
     let n_ctx = s.n_ctx.min(model.n_ctx_train().max(64));
     let mut session = Session::new(
         &model,
@@ -145,12 +146,18 @@ fn execute_inner(
     session.phase = telemetry.tracker().clone();
     info.n_params = model.n_params();
     store.upsert_model(&info.to_record())?;
-    for (cold, ms) in cold_ms {
+    for Load {
+        cold,
+        model_ms: ms,
+        projector_ms,
+    } in cold_ms
+    {
         store.record_load(
             run_id,
             &NewLoad {
                 cold,
                 model_load_ms: ms,
+                projector_load_ms: projector_ms,
                 context_ms: session.context_ms,
                 n_ctx: session.n_ctx(),
                 backend: offload.backend.clone(),
@@ -161,6 +168,7 @@ fn execute_inner(
         tx.send(Event::ModelLoaded {
             cold,
             model_load_ms: ms,
+            projector_load_ms: projector_ms,
             context_ms: session.context_ms,
             n_ctx: session.n_ctx(),
             n_params: info.n_params,
@@ -185,6 +193,7 @@ fn execute_inner(
         } else {
             Vec::new()
         },
+        vision,
     };
     for (p, finished) in plan.iter().zip(done_rows) {
         let metrics: Vec<Metric> = p
@@ -260,30 +269,62 @@ fn check_memory(path: &Path, request: &RunRequest, tx: &Emitter) -> Result<(), E
 }
 
 /// Loads the model cold (first load in this process), then again warm (file in the page
-/// cache, allocator warmed): both are reported. The warm instance is the one used.
-fn load_measured(path: &Path, gpu_layers: u32) -> Result<Measured, EngineError> {
+/// cache, allocator warmed): both are reported. The warm instance is the one used. A run's vision
+/// projector is loaded after each instance of the model, as part of its load.
+fn load_measured(info: &ModelInfo, request: &RunRequest) -> Result<Measured, EngineError> {
     static LOADED_ONCE: AtomicBool = AtomicBool::new(false);
-    let first = llama::load_model(path, gpu_layers)?;
+    let s = &request.inference;
+    let load = || -> Result<(LoadedModel, Option<Vision>), EngineError> {
+        let loaded = llama::load_model(&info.path, s.gpu_layers)?;
+        let vision = match &request.mmproj {
+            Some(path) => Some(Vision::load(
+                path,
+                &loaded.model,
+                &info.path,
+                s.threads,
+                s.gpu_layers > 0,
+            )?),
+            None => None,
+        };
+        Ok((loaded, vision))
+    };
+    let timed = |l: &LoadedModel, v: &Option<Vision>, cold: bool| Load {
+        cold,
+        model_ms: l.load_ms,
+        projector_ms: v.as_ref().map(|v| v.load_ms),
+    };
+    let (first, first_vision) = load()?;
     let cold = !LOADED_ONCE.swap(true, Ordering::SeqCst);
-    if !cold {
-        return Ok(Measured {
-            model: first.model,
-            loads: vec![(false, first.load_ms)],
-            offload: first.offload,
-        });
-    }
-    drop(first.model);
-    let second = llama::load_model(path, gpu_layers)?;
+    let mut loads = vec![timed(&first, &first_vision, cold)];
+    let (used, vision) = if cold {
+        // The projector refers to its model: it goes first.
+        drop(first_vision);
+        drop(first.model);
+        let (second, vision) = load()?;
+        loads.push(timed(&second, &vision, false));
+        (second, vision)
+    } else {
+        (first, first_vision)
+    };
     Ok(Measured {
-        model: second.model,
-        loads: vec![(true, first.load_ms), (false, second.load_ms)],
-        offload: second.offload,
+        model: used.model,
+        loads,
+        offload: used.offload,
+        vision,
     })
 }
 
-/// The model to use, each load's (cold, milliseconds), and where its layers went.
+/// One load of the model (and its projector), in milliseconds.
+struct Load {
+    cold: bool,
+    model_ms: f64,
+    projector_ms: Option<f64>,
+}
+
+/// The model to use, each load, where its layers went, and its projector.
 struct Measured {
     model: LlamaModel,
-    loads: Vec<(bool, f64)>,
+    loads: Vec<Load>,
     offload: Offload,
+    vision: Option<Vision>,
 }

@@ -11,7 +11,7 @@ use mobench_tasks::{Example, TaskDef};
 use super::plan::PlanItem;
 use crate::error::EngineError;
 use crate::events::Event;
-use crate::llama::{GenerationEnd, Message, PromptFormat, Session};
+use crate::llama::{Generation, GenerationEnd, Limits, Message, PromptFormat, Session, Vision};
 use crate::settings::Sampling;
 use crate::worker::{CancelFlag, Emitter};
 
@@ -27,6 +27,8 @@ pub(crate) struct Generator<'m> {
     pub(crate) sampling: Sampling,
     /// Fields left out of prompts (`context` with --no-context).
     pub(crate) omit: Vec<String>,
+    /// The vision projector, for a run with image datasets.
+    pub(crate) vision: Option<Vision>,
 }
 
 impl Generator<'_> {
@@ -54,13 +56,23 @@ impl Generator<'_> {
                 content: rendered.system.clone(),
             }];
             messages.extend(history.iter().cloned());
+            let user = &rendered.turns[turn].user;
             messages.push(Message {
                 role: "user",
-                content: rendered.turns[turn].user.clone(),
+                // The image first, the question after it (MobileAIBench's VQA prompt).
+                content: match example.image {
+                    Some(_) => format!("{}\n{user}", Vision::marker()),
+                    None => user.clone(),
+                },
             });
             session.format(format, &messages)
         };
         let full = build(None)?;
+        if example.image.is_some() {
+            // An image takes context positions only mtmd can count; the prompt is checked
+            // against the context once it is split into text and image.
+            return Ok((full, false));
+        }
         // A token covers at least one byte, apart from BOS and a space prefix after each special
         // token (a handful in any chat template): short prompts surely fit without being
         // tokenized here, which would double the tokenization cost.
@@ -123,6 +135,7 @@ impl Generator<'_> {
         let mut truncated = false;
         let mut prompt = String::new();
         let mut error = None;
+        let mut mtmd_encode_ms = None;
         for turn in 0..n_turns {
             let fitted = self.fitted_prompt(&p.task, example, &history, turn, budget);
             let (text, cut) = match fitted {
@@ -139,23 +152,42 @@ impl Generator<'_> {
                 dataset: p.def.name.clone(),
                 row: example.row,
                 prompt: prompt.clone(),
+                image: example.image.as_ref().map(|p| p.display().to_string()),
             });
             let mut on_piece = |piece: &str| {
                 tx.token(piece);
                 !cancel.is_cancelled()
             };
-            let gen =
-                match self
+            let limits = Limits {
+                max_tokens,
+                stop: p.def.stop.clone(),
+            };
+            let generated = match &example.image {
+                None => self
                     .session
-                    .generate(&prompt, max_tokens, &self.sampling, &mut on_piece)
-                {
-                    Ok(g) => g,
-                    Err(EngineError::Prompt(msg)) => {
-                        error = Some(msg);
-                        break;
-                    }
-                    Err(e) => return Err(e),
-                };
+                    .generate(&prompt, &limits, &self.sampling, &mut on_piece),
+                Some(path) => generate_with_image(
+                    &mut self.session,
+                    self.vision.as_mut(),
+                    path,
+                    &prompt,
+                    &limits,
+                    &self.sampling,
+                    &mut on_piece,
+                ),
+            };
+            let gen = match generated {
+                Ok(g) => g,
+                Err(EngineError::Prompt(msg)) => {
+                    error = Some(msg);
+                    break;
+                }
+                Err(e @ EngineError::Image(_)) => {
+                    error = Some(e.to_string());
+                    break;
+                }
+                Err(e) => return Err(e),
+            };
             if gen.stop == GenerationEnd::Cancelled {
                 return Ok(None);
             }
@@ -187,6 +219,10 @@ impl Generator<'_> {
                 "output_tokens": gen.output_tokens,
                 "stop_reason": gen.stop.as_str(),
             }));
+            if let Some(image) = &gen.image {
+                // mtmd's own encode time, the cross-check of ours.
+                mtmd_encode_ms = image.mtmd_encode_ms;
+            }
             last = Some(gen);
         }
         let raw = last.as_ref().map(|g| g.text.clone()).unwrap_or_default();
@@ -214,6 +250,12 @@ impl Generator<'_> {
                 "error",
             ),
         };
+        let image = last.as_ref().and_then(|g| g.image);
+        let extra = match (turn_log.len() > 1, mtmd_encode_ms) {
+            (true, _) => Some(serde_json::json!({ "turns": turn_log })),
+            (false, Some(ms)) => Some(serde_json::json!({ "mtmd_image_encode_ms": ms })),
+            (false, None) => None,
+        };
         Ok(Some(SampleRecord {
             dataset_id: p.dataset_id,
             row_index: example.row,
@@ -222,18 +264,53 @@ impl Generator<'_> {
             reference: example.reference.clone(),
             prediction_raw: raw,
             prediction: cleaned,
-            extra_json: (turn_log.len() > 1)
-                .then(|| serde_json::json!({ "turns": turn_log }).to_string()),
+            extra_json: extra.map(|e| e.to_string()),
             error,
             truncated,
             stop_reason: stop.to_string(),
             prompt_tokens,
             output_tokens,
+            image_path: example.image.as_ref().map(|p| p.display().to_string()),
+            image_tokens: image.map(|i| i.image_tokens),
+            prompt_text_tokens: image.map(|i| i.text_tokens),
             timings,
             llama,
             scores,
         }))
     }
+}
+
+/// Reads a sample's image and runs its prompt with it. A missing, empty or unreadable image fails
+/// this sample (its reason stored), not the run.
+fn generate_with_image(
+    session: &mut Session,
+    vision: Option<&mut Vision>,
+    path: &std::path::Path,
+    prompt: &str,
+    limits: &Limits,
+    sampling: &Sampling,
+    on_piece: &mut dyn FnMut(&str) -> bool,
+) -> Result<Generation, EngineError> {
+    let vision = vision.ok_or_else(|| {
+        EngineError::Settings(
+            "this dataset shows the model images: load a vision projector with the model (--mmproj)"
+                .into(),
+        )
+    })?;
+    let image_error = |why: String| EngineError::Image(format!("{}: {why}", path.display()));
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => image_error("not found".into()),
+        _ => image_error(format!("cannot read it: {e}")),
+    })?;
+    if bytes.is_empty() {
+        return Err(image_error("the file is empty".into()));
+    }
+    session
+        .generate_with_image(vision, prompt, &bytes, limits, sampling, on_piece)
+        .map_err(|e| match e {
+            EngineError::Image(why) => image_error(why),
+            other => other,
+        })
 }
 
 fn score(metric: Metric, prediction: &str, reference: &str, error: Option<&str>) -> ScoreRecord {

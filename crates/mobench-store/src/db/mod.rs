@@ -140,5 +140,6 @@ pub(crate) fn test_new_run(kind: crate::RunKind, model_id: i64) -> crate::NewRun
         app_version: "t".into(),
         llama_version: "t".into(),
         device_json: "{}".into(),
+        projector: None,
     }
 }

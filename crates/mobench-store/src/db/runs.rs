@@ -5,8 +5,8 @@ use rusqlite::{params, OptionalExtension, Row};
 
 use super::{insert_sql, insert_values, int, json, now, select_list, stored, Store, Stored};
 use crate::records::{
-    LoadRow, ModelRow, NewDataset, NewLoad, NewModel, NewRun, PlannedDataset, RunDatasetRow,
-    RunKind, RunRow, RunStatus,
+    LoadRow, ModelRow, NewDataset, NewLoad, NewModel, NewRun, PlannedDataset, ProjectorRecord,
+    RunDatasetRow, RunKind, RunRow, RunStatus,
 };
 use crate::{Result, StoreError};
 
@@ -54,6 +54,7 @@ fn run_select() -> String {
             r.settings_json AS settings_json, r.app_version AS app_version,
             r.llama_version AS llama_version, r.device_json AS device_json,
             r.started_at AS started_at, r.finished_at AS finished_at,
+            r.projector_json AS projector_json,
             (SELECT COUNT(*) FROM samples s WHERE s.run_id = r.id) AS samples_done,
             (SELECT COALESCE(SUM(json_array_length(rd.rows_json)), 0) FROM run_datasets rd
              WHERE rd.run_id = r.id) AS samples_total,
@@ -80,8 +81,18 @@ fn run_from_row(r: &Row) -> rusqlite::Result<RunRow> {
             samples_done,
             samples_total,
             model: model_from_row(r, "m_")?,
+            projector: projector_from(r.get("projector_json")?)?,
         }
     ))
+}
+
+fn projector_from(text: Option<String>) -> rusqlite::Result<Option<ProjectorRecord>> {
+    text.map(|t| {
+        serde_json::from_str(&t).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+        })
+    })
+    .transpose()
 }
 
 /// The stored columns of a dataset in a run's plan (its position is the plan's order).
@@ -100,6 +111,7 @@ const PLAN_COLUMNS: &[Stored<PlannedDataset>] = &[
 const LOAD_COLUMNS: &[Stored<NewLoad>] = &[
     stored("cold", |l| l.cold.into()),
     stored("model_load_ms", |l| l.model_load_ms.into()),
+    stored("projector_load_ms", |l| l.projector_load_ms.into()),
     stored("context_ms", |l| l.context_ms.into()),
     stored("n_ctx", |l| l.n_ctx.into()),
     stored("backend", |l| l.backend.clone().into()),
@@ -158,8 +170,8 @@ impl Store {
         let tx = self.conn.transaction()?;
         tx.execute(
             "INSERT INTO runs (kind, model_id, status, settings_json, app_version, llama_version,
-                               device_json, started_at, pid)
-             VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6, ?7, ?8)",
+                               device_json, started_at, pid, projector_json)
+             VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 run.kind.as_str(),
                 run.model_id,
@@ -168,7 +180,15 @@ impl Store {
                 run.llama_version,
                 run.device_json,
                 now(),
-                std::process::id()
+                std::process::id(),
+                run.projector
+                    .as_ref()
+                    .map(serde_json::to_string)
+                    .transpose()
+                    .map_err(|source| StoreError::Json {
+                        what: "projector",
+                        source
+                    })?,
             ],
         )?;
         let run_id = tx.last_insert_rowid();
@@ -212,6 +232,7 @@ impl Store {
                     LoadRow {
                         cold,
                         model_load_ms,
+                        projector_load_ms,
                         context_ms,
                         n_ctx,
                         at,

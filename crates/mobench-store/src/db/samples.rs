@@ -46,6 +46,13 @@ const SAMPLE_COLUMNS: &[Stored<SampleRecord>] = &[
     stored("llama_t_eval_ms", |s| s.llama.map(|l| l.t_eval_ms).into()),
     stored("llama_n_p_eval", |s| s.llama.map(|l| l.n_p_eval).into()),
     stored("llama_n_eval", |s| s.llama.map(|l| l.n_eval).into()),
+    stored("image_path", |s| s.image_path.clone().into()),
+    stored("image_decode_ms", |s| s.timings.image_decode_ms.into()),
+    stored("image_encode_ms", |s| s.timings.image_encode_ms.into()),
+    stored("image_tokens", |s| s.image_tokens.map(|n| n as i64).into()),
+    stored("prompt_text_tokens", |s| {
+        s.prompt_text_tokens.map(|n| n as i64).into()
+    }),
 ];
 
 /// The stored columns of a score.
@@ -97,6 +104,8 @@ fn sample_from_row(r: &Row) -> rusqlite::Result<SampleRow> {
             itl_max_ms,
             output_eval_ms,
             total_ms,
+            image_decode_ms,
+            image_encode_ms,
         }
     );
     let sample = read!(
@@ -115,6 +124,9 @@ fn sample_from_row(r: &Row) -> rusqlite::Result<SampleRow> {
             stop_reason,
             prompt_tokens,
             output_tokens,
+            image_path,
+            image_tokens,
+            prompt_text_tokens,
             timings: timings,
             llama: llama,
             scores: Vec::new(),
@@ -402,7 +414,12 @@ mod tests {
                 itl_max_ms: Some(1.0),
                 output_eval_ms: Some(1.25),
                 total_ms: 4.0,
+                image_decode_ms: Some(3.5),
+                image_encode_ms: Some(12.25),
             },
+            image_path: Some("/data/vqav2/images/1.jpg".into()),
+            image_tokens: Some(16),
+            prompt_text_tokens: Some(9),
             llama: Some(LlamaCounters {
                 t_p_eval_ms: 1.0,
                 t_eval_ms: 2.0,
