@@ -7,7 +7,7 @@ use anyhow::Result;
 use mobench_telemetry::{PhaseTracker, Probe, Reading, SensorStatus};
 use serde_json::json;
 
-fn mib(bytes: u64) -> String {
+pub fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
 }
 

@@ -17,6 +17,14 @@ use clap::Parser;
 pub const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
+    // Output piped into `head` and closed early ends the process quietly, as for other Unix
+    // tools, instead of panicking at the next print (Rust ignores SIGPIPE by default). Every
+    // write to the database is a transaction, so nothing is left half-written.
+    #[cfg(unix)]
+    // SAFETY: restoring a signal's default disposition at startup, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = cli::Cli::parse();
     init_logging();
     match commands::dispatch(cli) {

@@ -120,9 +120,24 @@ pub fn show(store: &Store, run_id: i64, json: bool) -> Result<ExitCode> {
     if let Some(f) = &run.failure {
         println!("reason: {f}");
     }
-    for l in &loads {
+    if let Some(p) = &run.projector {
         println!(
-            "model load ({}): {:.1} ms on {}, context of {} tokens {:.1} ms",
+            "vision projector: {} ({}, {}px images in {}px patches, {}, sha256 {})",
+            p.path,
+            p.projector_type,
+            p.image_size,
+            p.patch_size,
+            crate::device::mib(p.size_bytes),
+            &p.sha256[..p.sha256.len().min(12)]
+        );
+    }
+    for l in &loads {
+        let projector = l
+            .projector_load_ms
+            .map(|ms| format!(", projector {ms:.1} ms"))
+            .unwrap_or_default();
+        println!(
+            "model load ({}): {:.1} ms on {}{projector}, context of {} tokens {:.1} ms",
             if l.cold { "cold" } else { "warm" },
             l.model_load_ms,
             l.placement(),
@@ -182,6 +197,7 @@ pub fn show(store: &Store, run_id: i64, json: bool) -> Result<ExitCode> {
             ),
         );
     }
+    print_images(&aggregates);
     let truncated: f64 = aggregates
         .iter()
         .filter(|a| a.figure == figure::TRUNCATED.name)
@@ -192,6 +208,42 @@ pub fn show(store: &Store, run_id: i64, json: bool) -> Result<ExitCode> {
     }
     print_resources(store, run_id)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Medians of the image figures, for the datasets that showed the model images.
+fn print_images(aggregates: &[mobench_store::AggregateRow]) {
+    let median = |d: &str, fig: &str| {
+        aggregates
+            .iter()
+            .find(|a| a.dataset == d && a.figure == fig && a.stat == "median")
+            .and_then(|a| a.value)
+    };
+    let mut datasets: Vec<&str> = Vec::new();
+    for a in aggregates
+        .iter()
+        .filter(|a| a.figure == figure::IMAGE_TOKENS.name)
+    {
+        if !datasets.contains(&a.dataset.as_str()) {
+            datasets.push(&a.dataset);
+        }
+    }
+    if datasets.is_empty() {
+        return;
+    }
+    println!(
+        "\n{:<24} {:>16} {:>16} {:>12} {:>12}",
+        "images (p50)", "decode ms", "encode ms", "image tok", "text tok"
+    );
+    for d in datasets {
+        println!(
+            "{:<24} {:>16} {:>16} {:>12} {:>12}",
+            truncate(d, 24),
+            fmt(median(d, figure::IMAGE_DECODE_MS.name), 2),
+            fmt(median(d, figure::IMAGE_ENCODE_MS.name), 2),
+            fmt(median(d, figure::IMAGE_TOKENS.name), 0),
+            fmt(median(d, figure::PROMPT_TEXT_TOKENS.name), 0),
+        );
+    }
 }
 
 /// The run's resource figures; those missing are listed under each reason, once.

@@ -9,3 +9,4 @@ mod score_and_fetch;
 mod speed;
 mod support;
 mod telemetry;
+mod vision;

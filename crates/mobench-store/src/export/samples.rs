@@ -59,10 +59,32 @@ fn columns<'a>() -> Vec<Column<Line<'a>>> {
     ]
 }
 
+/// The columns of a sample shown with an image; an export has them when one of its samples does.
+fn image_columns<'a>() -> Vec<Column<Line<'a>>> {
+    vec![
+        col("image_path", |l| (&l.s.image_path).into()),
+        col("image_decode_ms", |l| {
+            Cell::Num(l.s.timings.image_decode_ms)
+        }),
+        col("image_encode_ms", |l| {
+            Cell::Num(l.s.timings.image_encode_ms)
+        }),
+        col("image_tokens", |l| {
+            Cell::Num(l.s.image_tokens.map(|n| n as f64))
+        }),
+        col("prompt_text_tokens", |l| {
+            Cell::Num(l.s.prompt_text_tokens.map(|n| n as f64))
+        }),
+    ]
+}
+
 /// One row per sample, one column per metric (plus what the grader extracted).
 pub fn samples_table(runs: &[RunExport]) -> Table {
-    let spec = columns();
     let all = || runs.iter().flat_map(|r| r.samples.iter());
+    let mut spec = columns();
+    if all().any(|s| s.image_path.is_some()) {
+        spec.extend(image_columns());
+    }
     let metrics = distinct(all().flat_map(|s| s.scores.iter().map(|sc| sc.metric.as_str())));
     let extracted: Vec<&String> = metrics
         .iter()
