@@ -248,3 +248,16 @@ fn a_projector_for_another_model_names_both_widths() {
     assert!(e.contains(&projector_width.to_string()), "{e}");
     assert!(Store::open(&s.db).unwrap().runs().unwrap().is_empty());
 }
+
+#[test]
+fn the_memory_check_counts_the_projector_with_the_model() {
+    use mobench_engine::llama::memory::{check_model, check_model_with};
+    let s = scratch();
+    let alone = check_model(&s.model, 1024, 256).unwrap().estimate;
+    let paired = check_model_with(&s.model, Some(&s.mmproj), 1024, 256)
+        .unwrap()
+        .estimate;
+    let projector = std::fs::metadata(&s.mmproj).unwrap().len();
+    assert_eq!(paired.weights_bytes, alone.weights_bytes + projector);
+    assert_eq!(paired.total_bytes, alone.total_bytes + projector);
+}

@@ -245,8 +245,27 @@ pub fn check(estimate: Estimate, limit: Limit, n_ctx: u32) -> Fit {
 /// The estimate for `path` with the context asked for (cut to the model's training context, as
 /// the run's session will be), against what the process may use now.
 pub fn check_model(path: &Path, n_ctx: u32, n_batch: u32) -> Result<Fit, EngineError> {
+    check_model_with(path, None, n_ctx, n_batch)
+}
+
+/// [`check_model`] for a model loaded with its vision projector, whose weights count with the
+/// model's (its encoder's work buffers, a few MB for small projectors, are not estimated).
+pub fn check_model_with(
+    path: &Path,
+    projector: Option<&Path>,
+    n_ctx: u32,
+    n_batch: u32,
+) -> Result<Fit, EngineError> {
     let (header, meta) = super::model::checked_header(path)?;
-    let shape = Shape::from_header(&header, meta.len());
+    let mut shape = Shape::from_header(&header, meta.len());
+    if let Some(p) = projector {
+        shape.weights_bytes += std::fs::metadata(p)
+            .map_err(|e| EngineError::Projector {
+                path: p.to_path_buf(),
+                message: format!("cannot be read: {e}"),
+            })?
+            .len();
+    }
     let n_ctx = shape.context(n_ctx);
     Ok(check(
         shape.estimate(n_ctx, n_batch),

@@ -251,7 +251,7 @@ fn execute_inner(
 /// try anyway; warns when it will barely fit or will swap.
 fn check_memory(path: &Path, request: &RunRequest, tx: &Emitter) -> Result<(), EngineError> {
     let s = &request.inference;
-    let fit = memory::check_model(path, s.n_ctx, s.n_batch)?;
+    let fit = memory::check_model_with(path, request.mmproj.as_deref(), s.n_ctx, s.n_batch)?;
     tracing::info!(verdict = ?fit.verdict, need = fit.estimate.total_bytes, limit = ?fit.limit, "memory check");
     match fit.message {
         Some(message) if fit.is_fatal() && !request.ignore_memory_limit => {
