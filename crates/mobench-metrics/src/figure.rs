@@ -274,7 +274,7 @@ mod tests {
             assert_eq!(lookup(f.name), Some(f));
             assert!(!f.label.is_empty());
         }
-        assert_eq!(all().count(), Metric::ALL.len() + 10 + 3 + 14 + 2 + 1);
+        assert_eq!(all().count(), Metric::ALL.len() + 14 + 3 + 14 + 2 + 1);
     }
 
     #[test]
@@ -320,8 +320,13 @@ mod tests {
                 "total_ms",
                 "prompt_tokens",
                 "output_tokens",
+                "image_decode_ms",
+                "image_encode_ms",
+                "image_tokens",
+                "prompt_text_tokens",
             ]
         );
+        assert!(IMAGE_FIGURES.iter().all(|f| TIMING.contains(f)));
     }
 
     #[test]
