@@ -176,15 +176,60 @@ pub async fn delete_model<R: Runtime>(app: AppHandle<R>, path: String) -> AppRes
     .await
 }
 
+/// Pairs an imported model with a vision projector the user picked in a file dialog (checked
+/// against the model first).
+#[tauri::command]
+pub async fn pair_projector<R: Runtime>(
+    app: AppHandle<R>,
+    model: String,
+    projector: PathBuf,
+) -> AppResult<ModelEntry> {
+    let handle = app.clone();
+    blocking(app, move |state| {
+        user_chosen(&handle, state, &projector)?;
+        library::pair_projector(&state.store()?, &state.data_dir, &model, &projector)
+    })
+    .await
+}
+
+/// Pairs an imported model with the projector its entry offers (the one beside it).
+#[tauri::command]
+pub async fn pair_projector_beside<R: Runtime>(
+    app: AppHandle<R>,
+    model: String,
+) -> AppResult<ModelEntry> {
+    blocking(app, move |state| {
+        library::pair_beside(&state.store()?, &state.data_dir, &model)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn unpair_projector<R: Runtime>(
+    app: AppHandle<R>,
+    model: String,
+) -> AppResult<ModelEntry> {
+    blocking(app, move |state| {
+        library::unpair_projector(&state.store()?, &state.data_dir, &model)
+    })
+    .await
+}
+
 /// The memory check the engine makes before each load, made early so the New run screen can
-/// warn before anything starts (the engine checks again: memory changes).
+/// warn before anything starts (the engine checks again: memory changes). `images`: the run
+/// shows images, so each model's projector counts too.
 #[tauri::command]
 pub async fn memory_fit<R: Runtime>(
     app: AppHandle<R>,
     models: Vec<String>,
     n_ctx: u32,
+    images: Option<bool>,
 ) -> AppResult<Vec<ModelFit>> {
-    blocking(app, move |_| library::memory_fits(&models, n_ctx)).await
+    blocking(app, move |state| {
+        let images = images.unwrap_or(false);
+        library::memory_fits(&state.store()?, &state.data_dir, &models, n_ctx, images)
+    })
+    .await
 }
 
 #[tauri::command]
@@ -228,7 +273,7 @@ pub async fn start_run<R: Runtime>(
     blocking(app, move |state| {
         state.runner.start(
             state.db.clone(),
-            request.jobs(&state.datasets_dir)?,
+            request.jobs(&state.store()?, &state.data_dir, &state.datasets_dir)?,
             state.settings().cooldown_s,
             forward(on_event),
         )
@@ -281,6 +326,20 @@ pub async fn get_run<R: Runtime>(app: AppHandle<R>, run_id: i64) -> AppResult<Ru
 #[tauri::command]
 pub async fn get_samples<R: Runtime>(app: AppHandle<R>, run_id: i64) -> AppResult<Vec<SampleRow>> {
     blocking(app, move |state| views::samples(&state.store()?, run_id)).await
+}
+
+/// A sample's image as a `data:` URL (the web view reads no files): only an image in the app's
+/// datasets folder, or one that a sample of run `run_id` showed its model.
+#[tauri::command]
+pub async fn image_data_url<R: Runtime>(
+    app: AppHandle<R>,
+    path: String,
+    run_id: Option<i64>,
+) -> AppResult<String> {
+    blocking(app, move |state| {
+        views::image_data_url(&state.store()?, &state.datasets_dir, run_id, &path)
+    })
+    .await
 }
 
 #[tauri::command]

@@ -24,6 +24,8 @@ pub struct DatasetEntry {
     pub downloadable: bool,
     pub licence: Option<String>,
     pub metrics: Vec<String>,
+    /// It shows the model images: only a model with a vision projector can run it.
+    pub multimodal: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -67,6 +69,7 @@ pub fn list(datasets_dir: &Path) -> Vec<DatasetEntry> {
                 .iter()
                 .map(|m| m.name().to_string())
                 .collect(),
+            multimodal: d.is_multimodal(),
         })
         .collect()
 }

@@ -17,6 +17,8 @@ pub enum ErrorCode {
     ModelFile,
     /// llama.cpp could not load the model.
     ModelLoad,
+    /// A vision projector (mmproj GGUF) that is not one, is damaged, or does not fit its model.
+    Projector,
     /// The model would not fit under the system's memory limit.
     Memory,
     /// llama.cpp failed while running it.
@@ -67,11 +69,12 @@ impl From<EngineError> for AppError {
         let code = match &e {
             EngineError::ModelFile { .. } => ErrorCode::ModelFile,
             EngineError::ModelLoad { .. } => ErrorCode::ModelLoad,
+            EngineError::Projector { .. } => ErrorCode::Projector,
             EngineError::WontFit { .. } => ErrorCode::Memory,
             EngineError::Catalog(_) | EngineError::Settings(_) | EngineError::Template(_) => {
                 ErrorCode::Settings
             }
-            EngineError::Dataset(_) => ErrorCode::Dataset,
+            EngineError::Dataset(_) | EngineError::Image(_) => ErrorCode::Dataset,
             EngineError::Store(StoreError::NoSuchRun(_)) => ErrorCode::NotFound,
             EngineError::Store(_) => ErrorCode::Store,
             EngineError::Resume { .. } => ErrorCode::Resume,

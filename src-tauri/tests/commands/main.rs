@@ -10,3 +10,4 @@ mod runs;
 mod settings;
 mod support;
 mod views;
+mod vision;

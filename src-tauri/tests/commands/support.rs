@@ -110,7 +110,12 @@ impl TestApp {
 
     /// Starts a queue directly on the runner; its events arrive on the receiver.
     pub fn start(&self, req: NewRunRequest) -> mpsc::Receiver<LiveEvent> {
-        self.start_jobs(req.jobs(&self.state().datasets_dir).unwrap())
+        let state = self.state();
+        let store = state.store().unwrap();
+        self.start_jobs(
+            req.jobs(&store, &state.data_dir, &state.datasets_dir)
+                .unwrap(),
+        )
     }
 
     /// Starts one run of the built-in model with ten samples (five a dataset): long enough to

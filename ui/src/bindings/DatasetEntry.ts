@@ -4,4 +4,8 @@ export type DatasetEntry = { name: string, suite: string, task: string, rows: nu
 /**
  * The file is on this device (built-in datasets always are).
  */
-present: boolean, downloadable: boolean, licence: string | null, metrics: Array<string>, };
+present: boolean, downloadable: boolean, licence: string | null, metrics: Array<string>, 
+/**
+ * It shows the model images: only a model with a vision projector can run it.
+ */
+multimodal: boolean, };

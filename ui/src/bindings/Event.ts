@@ -5,7 +5,11 @@ import type { RoundResult } from "./RoundResult";
 import type { RunStatus } from "./RunStatus";
 import type { ScoreBrief } from "./ScoreBrief";
 
-export type Event = { "event": "run_started", run_id: number, model: string, resumed: boolean, total: number, already_done: number, datasets: Array<PlannedDatasetInfo>, } | { "event": "model_loaded", cold: boolean, model_load_ms: number, context_ms: number, 
+export type Event = { "event": "run_started", run_id: number, model: string, resumed: boolean, total: number, already_done: number, datasets: Array<PlannedDatasetInfo>, } | { "event": "model_loaded", cold: boolean, model_load_ms: number, 
+/**
+ * Loading the vision projector after the model (multimodal runs).
+ */
+projector_load_ms: number | null, context_ms: number, 
 /**
  * The context size llama.cpp made (it pads the one asked for).
  */
@@ -13,7 +17,11 @@ n_ctx: number, n_params: number,
 /**
  * Where the layers went: "CPU" or the GPU backend and device.
  */
-backend: string, gpu_layers_offloaded: number, layers_total: number, } | { "event": "sample_started", dataset: string, row: number, prompt: string, } | { "event": "token", text: string, } | { "event": "sample_finished", dataset: string, row: number, done: number, total: number, prompt_tokens: number, output_tokens: number, ttft_ms: number | null, decode_tokens_per_s: number | null, truncated: boolean, error: string | null, scores: Array<ScoreBrief>, } | { "event": "speed_started", run_id: number, model: string, tests: Array<string>, sustained_minutes: number | null, 
+backend: string, gpu_layers_offloaded: number, layers_total: number, } | { "event": "sample_started", dataset: string, row: number, prompt: string, 
+/**
+ * The image shown with the prompt (multimodal datasets).
+ */
+image: string | null, } | { "event": "token", text: string, } | { "event": "sample_finished", dataset: string, row: number, done: number, total: number, prompt_tokens: number, output_tokens: number, ttft_ms: number | null, decode_tokens_per_s: number | null, truncated: boolean, error: string | null, scores: Array<ScoreBrief>, } | { "event": "speed_started", run_id: number, model: string, tests: Array<string>, sustained_minutes: number | null, 
 /**
  * CPU features the processor has and this build's ggml does not use.
  */

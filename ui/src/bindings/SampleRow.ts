@@ -7,4 +7,16 @@ import type { ScoreRecord } from "./ScoreRecord";
  * A stored sample read back: the record with its id and its dataset's name and task, all in
  * one flat object.
  */
-export type SampleRow = { id: number, dataset: string, task: string, row_index: number, example_id: string | null, prompt: string, reference: string, prediction_raw: string, prediction: string, extra_json: string | null, error: string | null, truncated: boolean, stop_reason: string, prompt_tokens: number, output_tokens: number, timings: SampleTimings, llama: LlamaCounters | null, scores: Array<ScoreRecord>, dataset_id: number, };
+export type SampleRow = { id: number, dataset: string, task: string, row_index: number, example_id: string | null, prompt: string, reference: string, prediction_raw: string, prediction: string, extra_json: string | null, error: string | null, truncated: boolean, stop_reason: string, prompt_tokens: number, output_tokens: number, 
+/**
+ * The image file shown with the prompt (multimodal samples), as the run found it.
+ */
+image_path: string | null, 
+/**
+ * Context positions the image took; counted in `prompt_tokens`.
+ */
+image_tokens: number | null, 
+/**
+ * The prompt's text tokens alone, for a prompt with an image.
+ */
+prompt_text_tokens: number | null, timings: SampleTimings, llama: LlamaCounters | null, scores: Array<ScoreRecord>, dataset_id: number, };

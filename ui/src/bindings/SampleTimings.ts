@@ -9,4 +9,12 @@ export type SampleTimings = { ttft_ms: number | null, prefill_ms: number | null,
  * Wall time inside all `llama_decode` calls (prompt and generation): what the sample spent
  * in llama.cpp, as opposed to the harness around it.
  */
-decode_calls_ms: number | null, prefill_tokens_per_s: number | null, decode_tokens_per_s: number | null, itl_p50_ms: number | null, itl_p95_ms: number | null, itl_max_ms: number | null, output_eval_ms: number | null, total_ms: number, };
+decode_calls_ms: number | null, prefill_tokens_per_s: number | null, decode_tokens_per_s: number | null, itl_p50_ms: number | null, itl_p95_ms: number | null, itl_max_ms: number | null, output_eval_ms: number | null, total_ms: number, 
+/**
+ * Decoding the sample's image file into a bitmap (multimodal samples).
+ */
+image_decode_ms: number | null, 
+/**
+ * Encoding the image with the vision projector (multimodal samples).
+ */
+image_encode_ms: number | null, };

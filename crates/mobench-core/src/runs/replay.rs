@@ -1,5 +1,6 @@
 //! What a window that attaches to a queue in progress must be told to draw it: the queue, the
-//! model, the run's plan with the samples finished so far, and the model load.
+//! model, the run's plan with the samples finished so far, the model load, and the sample in
+//! flight (its prompt and image).
 
 use std::collections::HashMap;
 
@@ -15,6 +16,8 @@ pub(super) struct Replay {
     model: Option<QueueEvent>,
     run: Option<Event>,
     loaded: Option<Event>,
+    /// The sample in flight: its question and image stay on screen until it finishes.
+    sample: Option<Event>,
     done: usize,
     per_dataset: HashMap<String, usize>,
 }
@@ -35,7 +38,9 @@ impl Replay {
                 self.run = Some(r.clone());
             }
             LiveEvent::Run(l @ Event::ModelLoaded { .. }) => self.loaded = Some(l.clone()),
+            LiveEvent::Run(s @ Event::SampleStarted { .. }) => self.sample = Some(s.clone()),
             LiveEvent::Run(Event::SampleFinished { dataset, done, .. }) => {
+                self.sample = None;
                 self.done = *done;
                 *self.per_dataset.entry(dataset.clone()).or_default() += 1;
             }
@@ -78,6 +83,7 @@ impl Replay {
             }));
         }
         out.extend(self.loaded.clone().map(LiveEvent::Run));
+        out.extend(self.sample.clone().map(LiveEvent::Run));
         out
     }
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Job;
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::library;
 use crate::settings::{inference, validate_run_choices, RunDefaults};
 
 /// What the New run screen asks for.
@@ -37,16 +38,23 @@ pub struct NewRunRequest {
 
 impl NewRunRequest {
     /// The queue's jobs: one run per model, everything checked before any starts.
-    pub fn jobs(&self, datasets_dir: &Path) -> AppResult<Vec<Job>> {
+    pub fn jobs(&self, store: &Store, data_dir: &Path, datasets_dir: &Path) -> AppResult<Vec<Job>> {
         Ok(self
-            .resolve(datasets_dir)?
+            .resolve(store, data_dir, datasets_dir)?
             .into_iter()
             .map(|r| Job::Start(Box::new(r)))
             .collect())
     }
 
-    /// One engine request per model, everything checked before any run starts.
-    pub fn resolve(&self, datasets_dir: &Path) -> AppResult<Vec<RunRequest>> {
+    /// One engine request per model, everything checked before any run starts. A run of image
+    /// datasets takes each model's vision projector from the library (`data_dir`'s); a model
+    /// without one is refused, by name, with the sets that need it.
+    pub fn resolve(
+        &self,
+        store: &Store,
+        data_dir: &Path,
+        datasets_dir: &Path,
+    ) -> AppResult<Vec<RunRequest>> {
         if self.models.is_empty() {
             return Err(AppError::new(
                 ErrorCode::Settings,
@@ -63,15 +71,39 @@ impl NewRunRequest {
             template: self.template.clone(),
         };
         validate_run_choices(&choices)?;
-        mobench_tasks::Catalog::builtin().select(&self.suite, &[], &self.datasets)?;
+        let catalog = mobench_tasks::Catalog::builtin();
+        let image_sets: Vec<&str> = catalog
+            .select(&self.suite, &[], &self.datasets)?
+            .into_iter()
+            .filter(|d| d.is_multimodal())
+            .map(|d| d.name.as_str())
+            .collect();
+        let mut projectors = Vec::new();
         for m in &self.models {
-            mobench_engine::llama::model::check(Path::new(m))?;
+            let info = mobench_engine::llama::model::check(Path::new(m))?;
+            let projector = if image_sets.is_empty() {
+                None
+            } else {
+                let found = library::projector_for(store, data_dir, m)?;
+                if found.is_none() {
+                    let file = info.path.file_name().unwrap_or_default().to_string_lossy();
+                    let name = match &info.name {
+                        Some(n) => format!("{n} ({file})"),
+                        None => file.into_owned(),
+                    };
+                    return Err(no_projector(&name, &image_sets));
+                }
+                found
+            };
+            projectors.push(projector);
         }
         Ok(self
             .models
             .iter()
-            .map(|m| RunRequest {
+            .zip(projectors)
+            .map(|(m, mmproj)| RunRequest {
                 model: PathBuf::from(m),
+                mmproj,
                 suite: self.suite.clone(),
                 tasks: Vec::new(),
                 datasets: self.datasets.clone(),
@@ -86,6 +118,23 @@ impl NewRunRequest {
             })
             .collect())
     }
+}
+
+/// A model asked to run image datasets without a vision projector.
+fn no_projector(model: &str, sets: &[&str]) -> AppError {
+    let (them, need) = if sets.len() == 1 {
+        ("it", "needs")
+    } else {
+        ("them", "need")
+    };
+    AppError::new(
+        ErrorCode::Settings,
+        format!(
+            "model {model} has no vision projector, which {} {need}: pair one with it in \
+             Models, or leave {them} out",
+            sets.join(", ")
+        ),
+    )
 }
 
 /// The job that finishes run `run_id`, when it can be resumed (an interrupted, paused or failed

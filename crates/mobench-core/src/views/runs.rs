@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use mobench_metrics::figure::{self, Figure};
 use mobench_metrics::Metric;
-use mobench_store::{ModelRow, RunKind, RunRow, RunStatus, Store};
+use mobench_store::{ModelRow, ProjectorRecord, RunKind, RunRow, RunStatus, Store};
 use serde::Serialize;
 
 use mobench_engine::EngineError;
@@ -29,6 +29,8 @@ pub struct RunSummary {
     pub failure: Option<String>,
     pub model: ModelRow,
     pub model_name: String,
+    /// The vision projector loaded beside the model (runs with image datasets).
+    pub projector: Option<ProjectorRecord>,
     pub started_at: String,
     pub finished_at: Option<String>,
     pub samples_done: usize,
@@ -52,6 +54,7 @@ fn summary(run: RunRow, headline: Vec<HeadlineFigure>) -> RunSummary {
         status: run.status,
         failure: run.failure,
         model: run.model,
+        projector: run.projector,
         started_at: run.started_at,
         finished_at: run.finished_at,
         samples_done: run.samples_done,
@@ -136,12 +139,14 @@ pub struct Comparison {
     pub rows: Vec<CompareRow>,
 }
 
-/// Efficiency figures compared besides the quality metrics, with the statistic compared.
+/// Efficiency figures compared besides the quality metrics, with the statistic compared (the
+/// image encode time only where a dataset showed images: others have no such aggregate).
 const COMPARED_TIMINGS: &[(Figure, &str)] = &[
     (figure::TTFT_MS, "median"),
     (figure::PREFILL_TOKENS_PER_S, "median"),
     (figure::DECODE_TOKENS_PER_S, "median"),
     (figure::TOTAL_MS, "mean"),
+    (figure::IMAGE_ENCODE_MS, "median"),
 ];
 
 /// Compares runs of one kind figure by figure against `baseline` (one of them).

@@ -25,6 +25,10 @@ impl Bench {
         mobench_engine::paths::db_path(self.dir.path())
     }
 
+    pub fn store(&self) -> mobench_store::Store {
+        mobench_engine::open_store(&self.db()).unwrap()
+    }
+
     pub fn datasets_dir(&self) -> PathBuf {
         self.dir.path().join("datasets")
     }
@@ -32,7 +36,7 @@ impl Bench {
     /// One job per model of a small starter run (one example per dataset, four tokens).
     pub fn jobs(&self, models: usize) -> Vec<Job> {
         tiny_request(&vec![self.model.clone(); models])
-            .jobs(&self.datasets_dir())
+            .jobs(&self.store(), self.dir.path(), &self.datasets_dir())
             .unwrap()
     }
 
