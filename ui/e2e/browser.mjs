@@ -168,16 +168,18 @@ async function flow(browser, vp) {
     await page.waitForFunction(() => document.querySelector('[data-testid=run-status]')?.textContent.includes('Loading model'));
     check(await page.getByTestId('cancel-run').isEnabled(), `[${V}] cancel must be enabled while loading`);
     await page.evaluate(() => {
-      const ev = [{ event: 'model_loaded', cold: true, model_load_ms: 812.5, context_ms: 30.1, n_ctx: 2048, n_params: 134515008, backend: 'CPU', gpu_layers_offloaded: 0, layers_total: 31 },
-        { event: 'sample_started', dataset: 'arith', row: 0, prompt: 'What is 2 + 2? Answer with a number only.' }];
+      const ev = [{ event: 'model_loaded', cold: true, model_load_ms: 812.5, projector_load_ms: null, context_ms: 30.1, n_ctx: 2048, n_params: 134515008, backend: 'CPU', gpu_layers_offloaded: 0, layers_total: 31 },
+        { event: 'sample_started', dataset: 'arith', row: 0, prompt: 'What is 2 + 2? Answer with a number only.', image: null }];
       for (const t of ['The', ' answer', ' is', ' 4']) ev.push({ event: 'token', text: t });
       ev.push({ event: 'sample_finished', dataset: 'arith', row: 0, done: 1, total: 4, prompt_tokens: 14, output_tokens: 4, ttft_ms: 84.26, decode_tokens_per_s: 41.77, truncated: false, error: null, scores: [{ metric: 'em', value: 1 }] });
-      ev.push({ event: 'sample_started', dataset: 'arith', row: 1, prompt: 'What is 3 + 5?' });
+      // A sample with an image: the backend hands it over as a data: URL.
+      ev.push({ event: 'sample_started', dataset: 'arith', row: 1, prompt: 'What is 3 + 5?', image: '/data/datasets/vqav2/images/1.jpg' });
       ev.push({ event: 'token', text: 'Eight' });
       for (let i = 0; i < 30; i++) ev.push({ event: 'resource', unix_ms: 1e12 + i * 500, elapsed_ms: i * 500, phase: 'decode', sample_index: 1, process_cpu_pct: 120 + i, system_cpu_pct: 50, rss_bytes: (300 + i) * 1048576, peak_rss_bytes: null, footprint_bytes: null, headroom_bytes: null, system_memory_used_bytes: null, system_memory_available_bytes: null, battery_level_pct: null, battery_state: null, power_w: null, thermal_state: null, temperature_c: null });
       window.__emitLive(ev);
     });
     await page.waitForFunction(() => document.querySelector('[data-testid=live-prediction]')?.textContent === 'Eight');
+    await page.waitForFunction(() => document.querySelector('[data-testid=live-image-img]')?.naturalWidth === 1);
     check((await text(page, 'run-status')) === 'Running', `[${V}] status should be Running, got "${await text(page, 'run-status')}"`);
     check((await page.getByTestId('run-progress').first().getAttribute('aria-valuenow')) === '1', `[${V}] run-progress aria-valuenow should be 1`);
     check((await text(page, 'last-ttft')) === '84.3 ms', `[${V}] live TTFT wrong: ${await text(page, 'last-ttft')}`);

@@ -38,16 +38,16 @@
   // ---------- fixtures ----------
   const builtinPath = '/data/models/builtin/smollm2-135m-instruct-q8_0.gguf';
   const models = [
-    { path: builtinPath, file_name: 'smollm2-135m-instruct-q8_0.gguf', name: 'SmolLM2 135M Instruct', architecture: 'llama', n_params: 134515008, quantization: 'Q8_0', size_bytes: 144_811_392, sha256: 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90', n_ctx_train: 8192, has_chat_template: true, source: 'builtin', problem: null },
-    { path: '/data/models/qwen2.5-0.5b-instruct-q4_k_m.gguf', file_name: 'qwen2.5-0.5b-instruct-q4_k_m.gguf', name: 'Qwen2.5 0.5B Instruct', architecture: 'qwen2', n_params: 494032768, quantization: 'Q4_K_M', size_bytes: 397_807_936, sha256: 'ff00ee11dd22cc33bb44aa5599668877ff00ee11dd22cc33bb44aa5599668877', n_ctx_train: 32768, has_chat_template: true, source: 'copied', problem: null },
-    { path: '/home/me/Downloads/tiny-1.4m.gguf', file_name: 'tiny-1.4m.gguf', name: null, architecture: 'llama', n_params: 1_400_000, quantization: 'F16', size_bytes: 2_900_000, sha256: null, n_ctx_train: 512, has_chat_template: false, source: 'referenced', problem: 'the file is gone' },
+    { path: builtinPath, file_name: 'smollm2-135m-instruct-q8_0.gguf', name: 'SmolLM2 135M Instruct', architecture: 'llama', n_params: 134515008, quantization: 'Q8_0', size_bytes: 144_811_392, sha256: 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90', n_ctx_train: 8192, has_chat_template: true, source: 'builtin', problem: null, n_embd: 576, projector: null, projector_offer: null, pairable: false },
+    { path: '/data/models/qwen2.5-0.5b-instruct-q4_k_m.gguf', file_name: 'qwen2.5-0.5b-instruct-q4_k_m.gguf', name: 'Qwen2.5 0.5B Instruct', architecture: 'qwen2', n_params: 494032768, quantization: 'Q4_K_M', size_bytes: 397_807_936, sha256: 'ff00ee11dd22cc33bb44aa5599668877ff00ee11dd22cc33bb44aa5599668877', n_ctx_train: 32768, has_chat_template: true, source: 'copied', problem: null, n_embd: 896, projector: null, projector_offer: null, pairable: true },
+    { path: '/home/me/Downloads/tiny-1.4m.gguf', file_name: 'tiny-1.4m.gguf', name: null, architecture: 'llama', n_params: 1_400_000, quantization: 'F16', size_bytes: 2_900_000, sha256: null, n_ctx_train: 512, has_chat_template: false, source: 'referenced', problem: 'the file is gone', n_embd: 0, projector: null, projector_offer: null, pairable: true },
   ];
   let datasets = [
-    { name: 'arith', suite: 'starter', task: 'math', rows: 50, bytes: 4096, builtin: true, present: true, downloadable: false, licence: null, metrics: ['em'] },
-    { name: 'capitals', suite: 'starter', task: 'qa', rows: 40, bytes: 3072, builtin: true, present: true, downloadable: false, licence: null, metrics: ['em', 'f1'] },
-    { name: 'gsm8k', suite: 'mobileaibench', task: 'math', rows: 1319, bytes: 750000, builtin: false, present: false, downloadable: true, licence: 'MIT', metrics: ['em'] },
-    { name: 'hotpotqa', suite: 'mobileaibench', task: 'qa', rows: 1000, bytes: 2100000, builtin: false, present: false, downloadable: true, licence: 'CC BY-SA 4.0', metrics: ['f1'] },
-    { name: 'mmlu', suite: 'mobileaibench', task: 'mcq', rows: 14042, bytes: 7000000, builtin: false, present: true, downloadable: true, licence: 'MIT', metrics: ['accuracy'] },
+    { name: 'arith', suite: 'starter', task: 'math', rows: 50, bytes: 4096, builtin: true, present: true, downloadable: false, licence: null, metrics: ['em'], multimodal: false },
+    { name: 'capitals', suite: 'starter', task: 'qa', rows: 40, bytes: 3072, builtin: true, present: true, downloadable: false, licence: null, metrics: ['em', 'f1'], multimodal: false },
+    { name: 'gsm8k', suite: 'mobileaibench', task: 'math', rows: 1319, bytes: 750000, builtin: false, present: false, downloadable: true, licence: 'MIT', metrics: ['em'], multimodal: false },
+    { name: 'hotpotqa', suite: 'mobileaibench', task: 'qa', rows: 1000, bytes: 2100000, builtin: false, present: false, downloadable: true, licence: 'CC BY-SA 4.0', metrics: ['f1'], multimodal: false },
+    { name: 'mmlu', suite: 'mobileaibench', task: 'mcq', rows: 14042, bytes: 7000000, builtin: false, present: true, downloadable: true, licence: 'MIT', metrics: ['accuracy'], multimodal: false },
   ];
   let settings = { defaults: { preset: 'mobile', examples: 10, threads: 4, n_ctx: 2048, gpu_layers: 0, max_tokens: null, template: null }, cooldown_s: 10, dataset_mirror: null };
   const info = { version: '0.1.0', platform: 'linux', data_dir: '/home/me/.local/share/mobench', db_path: '/home/me/.local/share/mobench/mobench.sqlite', db_path_editable: true, models_dir: '/home/me/.local/share/mobench/models', datasets_dir: '/home/me/.local/share/mobench/datasets', shared_dir: null, export_dir: null, llama: 'b4600 (abc1234)', threads_max: 8 };
@@ -68,7 +68,7 @@
     const done = status === 'completed' ? total : Math.floor(total / 2);
     return {
       id, kind: 'suite', status, failure: status === 'failed' ? 'model load failed: out of memory' : status === 'interrupted' ? 'cancelled by the user' : null,
-      model: modelRow(m, (id % 2) + 1), model_name: m.name, started_at: stamp(id * 3600_000), finished_at: stamp(id * 3600_000 - 600_000),
+      model: modelRow(m, (id % 2) + 1), model_name: m.name, projector: null, started_at: stamp(id * 3600_000), finished_at: stamp(id * 3600_000 - 600_000),
       samples_done: done, samples_total: total, resumable: status !== 'completed',
       headline: [ { figure: 'em', value: 0.3 + ((id * 37) % 50) / 100 }, { figure: 'ttft_ms', value: 80 + (id % 7) * 9.5 }, { figure: 'decode_tokens_per_s', value: 40 + (id % 5) * 6.25 } ],
     };
@@ -89,8 +89,8 @@
         reference: ds === 'arith' ? String(i * 3) : `City${i}`,
         prediction_raw: ds === 'arith' ? ` ${i * 3 + (i % 3 === 0 ? 1 : 0)}` : ` City${i}`,
         prediction: ds === 'arith' ? String(i * 3 + (i % 3 === 0 ? 1 : 0)) : `City${i}`,
-        extra_json: null, error: err, truncated, stop_reason: truncated ? 'max_tokens' : 'eos', prompt_tokens: 20 + i, output_tokens: 4 + (i % 5),
-        timings: { ttft_ms: 60 + (i % 10) * 7.3, prefill_ms: 40 + i, decode_calls_ms: 30, prefill_tokens_per_s: 400 + i, decode_tokens_per_s: 35 + (i % 8) * 3.1, itl_p50_ms: 20, itl_p95_ms: 31, itl_max_ms: 40, output_eval_ms: 100, total_ms: 200 + i },
+        extra_json: null, error: err, truncated, stop_reason: truncated ? 'max_tokens' : 'eos', prompt_tokens: 20 + i, output_tokens: 4 + (i % 5), image_path: null, image_tokens: null, prompt_text_tokens: null,
+        timings: { ttft_ms: 60 + (i % 10) * 7.3, prefill_ms: 40 + i, decode_calls_ms: 30, prefill_tokens_per_s: 400 + i, decode_tokens_per_s: 35 + (i % 8) * 3.1, itl_p50_ms: 20, itl_p95_ms: 31, itl_max_ms: 40, output_eval_ms: 100, total_ms: 200 + i, image_decode_ms: null, image_encode_ms: null },
         llama: null,
         scores: [{ metric: 'em', value: i % 3 === 0 ? 0 : 1, extracted: String(i * 3), flag: null, missing_reason: null, grader: 'exact' }],
         dataset_id: ds === 'arith' ? 1 : 2,
@@ -123,14 +123,14 @@
       run, settings: { preset: 'mobile', examples: 10, threads: 4, n_ctx: 2048, gpu_layers: 0, max_tokens: 128, template: null, sample_seed: 42 },
       device: { os: 'linux', os_version: 'Ubuntu 24.04', kernel_version: '6.8.0', arch: 'x86_64', device_model: null, device_name: 'bench-box', cpu_brand: 'AMD EPYC 7B13', physical_cores: 4, logical_cores: 8, performance_cores: null, efficiency_cores: null, total_memory_bytes: 16 * 1024 ** 3, gpu: null, metal: null, unavailable: [{ field: 'gpu', reason: 'no GPU found' }, { field: 'device_model', reason: 'not exposed by this OS' }], llama_cpp: { bindings: 'llama-cpp-2 0.1.140', system_info: 'AVX2 = 1', cpu_info: 'CPU', gpu_info: '', backends: 'CPU', unused_cpu_features: ['AVX512'] } },
       app_version: '0.1.0', llama_version: 'b4600',
-      loads: [{ cold: true, model_load_ms: 812.4, context_ms: 35.1, n_ctx: 2048, at: stamp(0), backend: 'CPU', gpu_layers_offloaded: 0, layers_total: 31 }, { cold: false, model_load_ms: 95.0, context_ms: 30.2, n_ctx: 2048, at: stamp(0), backend: 'CPU', gpu_layers_offloaded: 0, layers_total: 31 }],
+      loads: [{ cold: true, model_load_ms: 812.4, projector_load_ms: null, context_ms: 35.1, n_ctx: 2048, at: stamp(0), backend: 'CPU', gpu_layers_offloaded: 0, layers_total: 31 }, { cold: false, model_load_ms: 95.0, projector_load_ms: null, context_ms: 30.2, n_ctx: 2048, at: stamp(0), backend: 'CPU', gpu_layers_offloaded: 0, layers_total: 31 }],
       aggregates,
       resources: [
         { figure: 'cpu_mean_pct', value: 182.4, missing_reason: null }, { figure: 'cpu_p95_pct', value: 230.1, missing_reason: null },
         { figure: 'peak_memory_bytes', value: 440 * 1048576, missing_reason: null }, { figure: 'baseline_memory_bytes', value: 120 * 1048576, missing_reason: null },
         { figure: 'battery_drain_pct_per_hour', value: null, missing_reason: 'no battery on this device' },
       ],
-      datasets: dsNames.map((n, i) => ({ dataset_id: i + 1, name: n, task: 'qa', suite: 'starter', sha256: 'abc', dataset_rows: 50, task_version: 1, rows: [0, 1, 2], metrics: ['em'] })),
+      datasets: dsNames.map((n, i) => ({ dataset_id: i + 1, name: n, task: 'qa', suite: 'starter', sha256: 'abc', dataset_rows: 50, task_version: 1, rows: [0, 1, 2], metrics: ['em'], multimodal: false })),
       speed: [],
     };
   }
@@ -201,6 +201,9 @@
         if (i > 0) models.splice(i, 1);
         return null;
       }
+      case 'pair_projector':
+      case 'pair_projector_beside':
+      case 'unpair_projector': return models.find((m) => m.path === args.model) || err('not_found', `${args.model} is not an imported model`);
       case 'memory_fit': return args.models.map((model) => ({ model, fit: { estimate: { weights_bytes: 144_811_392, kv_cache_bytes: 62_914_560, work_bytes: 90_000_000, total_bytes: 297_725_952 }, limit: { kind: 'soft', bytes: 8e9 }, verdict: 'fits', message: null } }));
       case 'list_datasets': return datasets;
       case 'fetch_datasets': {
@@ -252,6 +255,8 @@
       }
       case 'get_samples': return makeSamples(args.runId);
       case 'get_readings': return makeReadings();
+      // A 1×1 PNG: the stub has no image files.
+      case 'image_data_url': return 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
       case 'delete_run': runs = runs.filter((r) => r.id !== args.runId); return null;
       case 'compare_runs': return makeComparison(args.runIds, args.baseline);
       case 'sample_diff': return makeDiff(args.runIds, args.dataset);

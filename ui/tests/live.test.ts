@@ -25,8 +25,8 @@ describe('live run reducer', () => {
     expect(statusText(s)).toBe('Loading model…');
     expect(isActive(s)).toBe(true);
     s = play([
-      [{ event: 'model_loaded', cold: true, model_load_ms: 500, context_ms: 20, n_ctx: 2048, n_params: 1, backend: 'CPU', gpu_layers_offloaded: 0, layers_total: 3 }, 0],
-      [{ event: 'sample_started', dataset: 'arith', row: 0, prompt: 'Q1' }, 1000],
+      [{ event: 'model_loaded', cold: true, model_load_ms: 500, projector_load_ms: null, context_ms: 20, n_ctx: 2048, n_params: 1, backend: 'CPU', gpu_layers_offloaded: 0, layers_total: 3 }, 0],
+      [{ event: 'sample_started', dataset: 'arith', row: 0, prompt: 'Q1', image: null }, 1000],
       [{ event: 'token', text: 'Hel' }, 1100],
       [{ event: 'token', text: 'lo' }, 1200],
     ], s);
@@ -42,7 +42,7 @@ describe('live run reducer', () => {
     // one sample took 2000 ms, 3 left → ETA 6000 ms
     expect(s.etaMs).toBe(6000);
     s = play([
-      [{ event: 'sample_started', dataset: 'arith', row: 1, prompt: 'Q2' }, 3000],
+      [{ event: 'sample_started', dataset: 'arith', row: 1, prompt: 'Q2', image: null }, 3000],
       [{ event: 'token', text: 'x' }, 3100],
     ], s);
     expect(s.prediction).toBe('x'); // cleared for the new sample
@@ -131,7 +131,7 @@ describe('pause and resume', () => {
     ev({ event: 'queue_started', queue_id: 1, models: ['/m/a.gguf', '/m/b.gguf'] });
     ev({ event: 'model_started', index: 0, total: 2, model: '/m/a.gguf' });
     ev({ event: 'run_started', run_id: 3, model: '/m/a.gguf', resumed: false, total: 4, already_done: 0, datasets: [] });
-    ev({ event: 'model_loaded', cold: true, model_load_ms: 5, context_ms: 1, n_ctx: 512, n_params: 1, backend: 'Metal (Apple M2)', gpu_layers_offloaded: 3, layers_total: 3 });
+    ev({ event: 'model_loaded', cold: true, model_load_ms: 5, projector_load_ms: null, context_ms: 1, n_ctx: 512, n_params: 1, backend: 'Metal (Apple M2)', gpu_layers_offloaded: 3, layers_total: 3 });
     expect(s.load?.backend).toBe('Metal (Apple M2)');
     ev({ event: 'warning', message: 'This model needs about 6 GB and 6.5 GB is all the system lets this app use now' });
     ev({ event: 'warning', message: 'This model needs about 6 GB and 6.5 GB is all the system lets this app use now' });

@@ -91,7 +91,7 @@ describe('new run form', () => {
     expect(start.disabled).toBe(true);
     // The check follows the context asked for.
     await fireEvent.input(screen.getByTestId('ctx-input'), { target: { value: '1024' } });
-    await waitFor(() => expect(asked.at(-1)).toEqual({ models: ['/m/builtin.gguf', '/m/other.gguf'], nCtx: 1024 }));
+    await waitFor(() => expect(asked.at(-1)).toEqual({ models: ['/m/builtin.gguf', '/m/other.gguf'], nCtx: 1024, images: false }));
     await fireEvent.click(screen.getByTestId('memory-try-anyway'));
     expect(start.disabled).toBe(false);
     await fireEvent.click(start);
@@ -114,7 +114,7 @@ describe('new run form', () => {
 /** The commands New run calls; `fitOf` answers the memory check per model. */
 function backend(fitOf: (model: string) => Fit) {
   const started: NewRunRequest[] = [];
-  const asked: { models: string[]; nCtx: number }[] = [];
+  const asked: { models: string[]; nCtx: number; images: boolean }[] = [];
   mockIPC((cmd, args) => {
     switch (cmd) {
       case 'list_models': return models;
@@ -122,7 +122,7 @@ function backend(fitOf: (model: string) => Fit) {
       case 'get_settings': return settings;
       case 'app_info': return info;
       case 'memory_fit': {
-        const a = args as { models: string[]; nCtx: number };
+        const a = args as { models: string[]; nCtx: number; images: boolean };
         asked.push(a);
         return a.models.map((model) => ({ model, fit: fitOf(model) }));
       }

@@ -80,8 +80,8 @@ describe('Live run screen', () => {
     dispatch({ event: 'run_started', run_id: 5, model: '/m/a.gguf', resumed: false, total: 2, already_done: 0, datasets: [{ dataset: 'arith', task: 'math', samples: 2, already_done: 0 }] });
     await waitFor(() => expect(screen.getByTestId('run-status').textContent).toBe('Loading model…'));
     expect((screen.getByTestId('cancel-run') as HTMLButtonElement).disabled).toBe(false);
-    dispatch({ event: 'model_loaded', cold: true, model_load_ms: 10, context_ms: 1, n_ctx: 2048, n_params: 1, backend: 'Metal (Apple A17 Pro GPU)', gpu_layers_offloaded: 31, layers_total: 31 });
-    dispatch({ event: 'sample_started', dataset: 'arith', row: 0, prompt: '1+1?' });
+    dispatch({ event: 'model_loaded', cold: true, model_load_ms: 10, projector_load_ms: null, context_ms: 1, n_ctx: 2048, n_params: 1, backend: 'Metal (Apple A17 Pro GPU)', gpu_layers_offloaded: 31, layers_total: 31 });
+    dispatch({ event: 'sample_started', dataset: 'arith', row: 0, prompt: '1+1?', image: null });
     dispatch({ event: 'token', text: 'tw' });
     dispatch({ event: 'token', text: 'o' });
     await waitFor(() => expect(screen.getByTestId('live-prediction').textContent).toBe('two'));

@@ -32,6 +32,7 @@ export type AppError = Omit<BackendError, 'code'> & { code: ErrorCode | 'tauri' 
 const NEXT_STEP: Record<AppError['code'], string> = {
   model_file: 'Pick a valid GGUF model file.',
   model_load: 'Try fewer GPU layers or a smaller context, or choose another model.',
+  projector: "Pick the vision projector (mmproj GGUF) made for this model: its embeddings must be as wide as the model's.",
   memory: 'Choose a smaller quantization or a shorter context, or close other apps and try again.',
   engine: 'llama.cpp failed while running the model: try a smaller context, fewer GPU layers or another model.',
   dataset: 'Download the dataset again from New run.',
@@ -105,8 +106,14 @@ export const api = {
   importModel: (path: string, mode: ImportMode, onProgress: (p: ImportProgress) => void) =>
     call<ModelEntry>('import_model', { path, mode, onProgress: channel(onProgress) }),
   deleteModel: (path: string) => call<null>('delete_model', { path }),
-  /** The engine's memory check for each model at this context, before anything starts. */
-  memoryFit: (models: string[], nCtx: number) => call<ModelFit[]>('memory_fit', { models, nCtx }),
+  /** Pairs an imported model with a projector picked in a file dialog (checked against the model). */
+  pairProjector: (model: string, projector: string) => call<ModelEntry>('pair_projector', { model, projector }),
+  /** Pairs an imported model with the projector found beside it (its entry's offer). */
+  pairProjectorBeside: (model: string) => call<ModelEntry>('pair_projector_beside', { model }),
+  unpairProjector: (model: string) => call<ModelEntry>('unpair_projector', { model }),
+  /** The engine's memory check for each model at this context, before anything starts; `images`:
+   *  the run shows images, so each model's vision projector counts too. */
+  memoryFit: (models: string[], nCtx: number, images = false) => call<ModelFit[]>('memory_fit', { models, nCtx, images }),
   listDatasets: () => call<DatasetEntry[]>('list_datasets'),
   fetchDatasets: (names: string[], onProgress: (p: DownloadProgress) => void) =>
     call<FetchReport[]>('fetch_datasets', { names, onProgress: channel(onProgress) }),
@@ -122,6 +129,8 @@ export const api = {
   listRuns: () => call<RunSummary[]>('list_runs'),
   getRun: (runId: number) => call<RunDetail>('get_run', { runId }),
   getSamples: (runId: number) => call<SampleRow[]>('get_samples', { runId }),
+  /** A sample's image as a data: URL (the web view reads no files): one in the datasets folder, or shown by run `runId`. */
+  imageDataUrl: (path: string, runId: number | null) => call<string>('image_data_url', { path, runId }),
   getReadings: (runId: number) => call<Reading[]>('get_readings', { runId }),
   deleteRun: (runId: number) => call<null>('delete_run', { runId }),
   compareRuns: (runIds: number[], baseline: number) => call<Comparison>('compare_runs', { runIds, baseline }),

@@ -1,6 +1,7 @@
 import type { AggregateRow } from '../bindings/AggregateRow';
 import type { JsonValue } from '../bindings/serde_json/JsonValue';
 import type { Figure } from '../bindings/Figure';
+import type { SampleRow } from '../bindings/SampleRow';
 import { FIGURES, isQualityFigure } from './figures';
 import { fmtBytes } from './format';
 
@@ -47,6 +48,32 @@ export const EFFICIENCY_COLUMNS: Column[] = columns([
   [FIGURES.errors, 'count'],
   [FIGURES.truncated, 'count'],
 ]);
+
+/** The columns of a run with image datasets: what its images cost (absent for text-only runs). */
+export const IMAGE_COLUMNS: Column[] = columns([
+  [FIGURES.image_decode_ms, 'mean'],
+  [FIGURES.image_encode_ms, 'mean'],
+  [FIGURES.image_tokens, 'mean'],
+  [FIGURES.prompt_text_tokens, 'mean'],
+]);
+
+/** The efficiency columns for these aggregates: the image ones only when a dataset showed images. */
+export function efficiencyColumns(rows: AggregateRow[]): Column[] {
+  const images = new Set(IMAGE_COLUMNS.map((c) => c.figure.name));
+  return rows.some((r) => images.has(r.figure) && r.value !== null) ? [...EFFICIENCY_COLUMNS, ...IMAGE_COLUMNS] : EFFICIENCY_COLUMNS;
+}
+
+/** A sample's image figures, labelled by the registry; empty for a sample without an image. */
+export function sampleImageFigures(s: SampleRow): { figure: string; label: string; value: number | null }[] {
+  if (s.image_path === null) return [];
+  const values: [Figure, number | null][] = [
+    [FIGURES.image_decode_ms, s.timings.image_decode_ms],
+    [FIGURES.image_encode_ms, s.timings.image_encode_ms],
+    [FIGURES.image_tokens, s.image_tokens],
+    [FIGURES.prompt_text_tokens, s.prompt_text_tokens],
+  ];
+  return values.map(([f, value]) => ({ figure: f.name, label: f.label, value }));
+}
 
 function obj(v: JsonValue | undefined): Record<string, JsonValue | undefined> | null {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, JsonValue | undefined>) : null;

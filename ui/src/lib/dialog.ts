@@ -12,6 +12,17 @@ export async function pickModelFile(): Promise<string | null> {
   }
 }
 
+/** Ask for a vision projector (mmproj GGUF). null = cancelled. */
+export async function pickProjectorFile(): Promise<string | null> {
+  try {
+    const r = await open({ multiple: false, directory: false, filters: [{ name: 'Vision projector (mmproj GGUF)', extensions: ['gguf'] }] });
+    if (r === null || r === undefined) return null;
+    return Array.isArray(r) ? (r[0] ?? null) : r;
+  } catch (e) {
+    throw toAppError(e);
+  }
+}
+
 /** Ask where to write a CSV. null = cancelled. */
 export async function pickCsvTarget(defaultPath: string): Promise<string | null> {
   try {

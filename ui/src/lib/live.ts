@@ -25,6 +25,8 @@ export type LiveState = {
   dataset: string | null;
   row: number | null;
   prompt: string;
+  /** The image shown with the prompt (image datasets): its path, for the backend to hand over. */
+  image: string | null;
   prediction: string;
   /** Generated tokens of the sample shown, once it has finished (the app streams text in batches). */
   tokens: number | null;
@@ -44,6 +46,8 @@ export type LiveState = {
   cooldownAt: number | null;
   load: {
     cold: boolean; model_load_ms: number; context_ms: number;
+    /** Loading the vision projector after the model (runs with image datasets). */
+    projector_load_ms: number | null;
     /** Where llama.cpp put the layers ("CPU", "Metal (Apple M2)"), and how many went to the GPU. */
     backend: string; gpu_layers_offloaded: number; layers_total: number;
   } | null;
@@ -63,7 +67,7 @@ export type LiveState = {
 export function initialLive(): LiveState {
   return {
     phase: 'idle', queueId: null, models: [], modelIndex: 0, modelTotal: 0, model: null, runId: null, resumed: false,
-    total: 0, done: 0, datasets: [], dataset: null, row: null, prompt: '', prediction: '', tokens: null,
+    total: 0, done: 0, datasets: [], dataset: null, row: null, prompt: '', image: null, prediction: '', tokens: null,
     lastTtftMs: null, lastTps: null, ttftSum: 0, ttftN: 0, tpsSum: 0, tpsN: 0, errors: 0, truncated: 0,
     sampleStartedAt: null, sampleMsSum: 0, sampleN: 0, etaMs: null, cooldownS: null, cooldownAt: null, load: null,
     cpu: [], mem: [], finished: [], modelFailures: [], lastRun: null, queueDone: false, cancelled: false,
@@ -93,7 +97,7 @@ export function reduceLive(s: LiveState, ev: LiveEvent, now: number): LiveState 
     case 'model_started':
       return {
         ...s, phase: 'loading', modelIndex: ev.index, modelTotal: ev.total, model: ev.model, runId: null,
-        total: 0, done: 0, datasets: [], dataset: null, row: null, prompt: '', prediction: '', tokens: null,
+        total: 0, done: 0, datasets: [], dataset: null, row: null, prompt: '', image: null, prediction: '', tokens: null,
         lastTtftMs: null, lastTps: null, ttftSum: 0, ttftN: 0, tpsSum: 0, tpsN: 0, errors: 0, truncated: 0,
         sampleStartedAt: null, sampleMsSum: 0, sampleN: 0, etaMs: null, cooldownS: null, cooldownAt: null, load: null, cpu: [], mem: [],
       };
@@ -111,7 +115,7 @@ export function reduceLive(s: LiveState, ev: LiveEvent, now: number): LiveState 
       return {
         ...s, phase: 'running',
         load: {
-          cold: ev.cold, model_load_ms: ev.model_load_ms, context_ms: ev.context_ms,
+          cold: ev.cold, model_load_ms: ev.model_load_ms, context_ms: ev.context_ms, projector_load_ms: ev.projector_load_ms ?? null,
           backend: ev.backend, gpu_layers_offloaded: ev.gpu_layers_offloaded, layers_total: ev.layers_total,
         },
       };
@@ -120,7 +124,7 @@ export function reduceLive(s: LiveState, ev: LiveEvent, now: number): LiveState 
     case 'sample_started':
       return {
         ...s, phase: s.phase === 'loading' || s.phase === 'starting' ? 'running' : s.phase,
-        dataset: ev.dataset, row: ev.row, prompt: ev.prompt, prediction: '', tokens: null, sampleStartedAt: now,
+        dataset: ev.dataset, row: ev.row, prompt: ev.prompt, image: ev.image ?? null, prediction: '', tokens: null, sampleStartedAt: now,
       };
     case 'token':
       return { ...s, prediction: s.prediction + ev.text };

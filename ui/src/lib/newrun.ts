@@ -4,6 +4,7 @@ import type { RunDefaults } from '../bindings/RunDefaults';
 import type { Preset } from '../bindings/Preset';
 import type { DatasetEntry } from '../bindings/DatasetEntry';
 import type { ModelFit } from '../bindings/ModelFit';
+import type { ModelEntry } from '../bindings/ModelEntry';
 
 export type ExamplesChoice = '10' | '50' | '100' | 'all' | 'custom';
 
@@ -68,13 +69,40 @@ export function validateSettings(f: RunForm, threadsMax: number): string[] {
   return p;
 }
 
+/** The chosen models that cannot run image sets: no vision projector, or one that cannot be used. */
+export function modelsWithoutVision(chosen: string[], models: ModelEntry[]): string[] {
+  return chosen.filter((path) => {
+    const m = models.find((x) => x.path === path);
+    return !m?.projector || m.projector.problem !== null;
+  });
+}
+
+function nameOf(path: string, models: ModelEntry[]): string {
+  const m = models.find((x) => x.path === path);
+  return m ? (m.name ?? m.file_name) : (path.split(/[\\/]/).pop() ?? path);
+}
+
+/** Why the image sets cannot be chosen for these models, in one line; null when they can. */
+export function visionHint(chosen: string[], models: ModelEntry[]): string | null {
+  if (chosen.length === 0) return 'Choose a model with a vision projector to run image sets.';
+  const without = modelsWithoutVision(chosen, models);
+  if (without.length === 0) return null;
+  return `Needs a vision projector: pair one with ${without.map((p) => nameOf(p, models)).join(', ')} in Models.`;
+}
+
 /** Everything that stops the Start button, as sentences. */
-export function validateForm(f: RunForm, threadsMax: number, datasets: DatasetEntry[]): string[] {
+export function validateForm(f: RunForm, threadsMax: number, datasets: DatasetEntry[], models: ModelEntry[] = []): string[] {
   const p: string[] = [];
   if (f.models.length === 0) p.push('Select at least one model.');
   if (f.datasets.length === 0) p.push('Select at least one dataset.');
   const missing = f.datasets.filter((n) => datasets.find((d) => d.name === n && d.suite === f.suite)?.present === false);
   if (missing.length) p.push(`Download ${missing.join(', ')} first.`);
+  const imageSets = f.datasets.filter((n) => datasets.find((d) => d.name === n && d.suite === f.suite)?.multimodal);
+  const without = modelsWithoutVision(f.models, models);
+  if (imageSets.length && f.models.length && without.length) {
+    const names = without.map((path) => nameOf(path, models));
+    p.push(`${imageSets.join(', ')} show${imageSets.length === 1 ? 's' : ''} the model images: ${names.join(', ')} ${names.length === 1 ? 'has' : 'have'} no vision projector (pair one in Models, or leave ${imageSets.length === 1 ? 'it' : 'them'} out).`);
+  }
   return [...p, ...validateSettings(f, threadsMax)];
 }
 
