@@ -261,3 +261,56 @@ fn the_memory_check_counts_the_projector_with_the_model() {
     assert_eq!(paired.weights_bytes, alone.weights_bytes + projector);
     assert_eq!(paired.total_bytes, alone.total_bytes + projector);
 }
+
+#[test]
+fn an_interrupted_image_run_resumes_with_its_projector_and_refuses_a_changed_one() {
+    let s = scratch();
+    let mut seen = 0;
+    let outcome = run_suite(
+        &s.db,
+        request(&s, &["scienceqa"], &shared_datasets(), 3),
+        CancelFlag::default(),
+        &mut |e: &Event| {
+            if matches!(e, Event::SampleFinished { .. }) {
+                seen += 1;
+                if seen == 1 {
+                    return Control::Stop;
+                }
+            }
+            Control::Continue
+        },
+    )
+    .unwrap();
+    assert_eq!(outcome.status, RunStatus::Interrupted);
+
+    // The projector file is replaced by another: the stored run no longer describes it.
+    let original = std::fs::read(&s.mmproj).unwrap();
+    let mut other = ProjectorSpec::tiny_for(&ModelSpec::tiny());
+    other.seed += 1;
+    write_projector(&other, &s.mmproj).unwrap();
+    let e = mobench_engine::resume(
+        &s.db,
+        outcome.run_id,
+        CancelFlag::default(),
+        &mut |_: &Event| Control::Continue,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("projector") && e.contains("changed"), "{e}");
+
+    std::fs::write(&s.mmproj, original).unwrap();
+    let again = mobench_engine::resume(
+        &s.db,
+        outcome.run_id,
+        CancelFlag::default(),
+        &mut |_: &Event| Control::Continue,
+    )
+    .unwrap();
+    assert_eq!(again.status, RunStatus::Completed, "{:?}", again.reason);
+    let store = Store::open(&s.db).unwrap();
+    let samples = store.samples(outcome.run_id).unwrap();
+    assert_eq!(samples.len(), 3);
+    assert!(samples
+        .iter()
+        .all(|r| r.sample.error.is_none() && r.sample.image_tokens == Some(16)));
+}
