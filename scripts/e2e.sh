@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end test of the real desktop app: the Tauri window driven through tauri-driver +
 # WebKitWebDriver under Xvfb (see tests/e2e/README.md). Self-sufficient on a fresh Debian/Ubuntu:
-# installs what is missing, builds the UI and the app, runs tests/e2e/app_e2e.py.
+# installs what is missing, builds the UI and the app, generates the tiny vision model, runs
+# tests/e2e/app_e2e.py (MobileAIBench's VQAv2 is read from ../shared/datasets).
 #   scripts/e2e.sh                          everything, on the debug app
 #   scripts/e2e.sh --release                the release app instead
 #   scripts/e2e.sh --no-build [--release]   reuse ui/dist and target/{debug,release}/mobench-app
@@ -54,10 +55,21 @@ trap cleanup EXIT INT TERM
 say "starting Xvfb and tauri-driver"
 start_app_session "$WORK" || die "the app session could not start"
 
+# The multimodal run's model and its vision projector (generated, random weights), and
+# MobileAIBench's VQAv2 set in the app's datasets folder, copied from ../shared (never into the repo).
+VQA="$ROOT/../shared/datasets/mobileaibench/vqav2"
+[ -f "$VQA/prompts.json" ] || die "$VQA is missing: the multimodal run reads VQAv2 from ../shared/datasets"
+say "generating the tiny vision model and copying VQAv2"
+mkdir -p "$WORK/vision" "$WORK/data/datasets"
+cargo run -q -p mobench-gen -- --preset tiny --out "$WORK/vision/tiny-llava.gguf" \
+  --mmproj "$WORK/vision/mmproj-tiny-llava.gguf" >/dev/null
+cp -R "$VQA" "$WORK/data/datasets/vqav2"
+
 # 4. The test.
 say "running tests/e2e/app_e2e.py"
 rm -rf target/e2e-screenshots
 python3 tests/e2e/app_e2e.py --binary "$APP" --driver "http://127.0.0.1:$PORT" \
   --data "$WORK/data" --exports "$WORK/exports" --shots target/e2e-screenshots --app-log "$WORK/driver.log" \
+  --vision-model "$WORK/vision/tiny-llava.gguf" \
   || die "the app's end-to-end flow failed (see above; screenshots in target/e2e-screenshots)"
 echo "E2E PASSED"

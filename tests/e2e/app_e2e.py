@@ -3,8 +3,11 @@
 
 Flow (the issue's): run the starter suite on the built-in model, watch it complete, open the run,
 run it again, compare the two runs, export CSVs and check their rows; plus: cancel a run mid-way
-(-> interrupted, resumable in History) and resume it to completion. The database in the data
-folder is checked with sqlite3 (read-only). A screenshot is taken at each step.
+(-> interrupted, resumable in History) and resume it to completion; and a multimodal run: the
+generated tiny model with its vision projector, paired in Models, runs VQAv2 rows whose images show
+on Live run and in the run's detail. The database in the data folder is checked with sqlite3
+(read-only, but for the one row that stands in for the model's import). A screenshot is taken at
+each step.
 
 Started by scripts/e2e.sh, which provides Xvfb, tauri-driver (with MOBENCH_DATA_DIR and
 MOBENCH_EXPORT_DIR in its environment, inherited by the app) and the app (debug, or release).
@@ -32,6 +35,7 @@ EXAMPLES = 2  # per dataset, for the two compared runs (custom count)
 CANCEL_EXAMPLES = "10"
 CANCEL_PRESET = "accuracy"
 CANCEL_THREADS = "1"
+VISION_EXAMPLES = 2  # VQAv2 rows of the multimodal run
 
 
 class Failure(Exception):
@@ -275,13 +279,17 @@ class E2E:
             return None
         found = wait_for(f"the export message for {needle}", find, timeout=30)
         self.shot("exported-" + os.path.splitext(os.path.basename(found[1]))[0])
-        # Toasts sit over the bottom of the window (and the Start button) for 5 s: close them as a user would.
+        self.close_toasts()
+        return found
+
+    def close_toasts(self) -> None:
+        """Toasts sit over the bottom of the window (and the Start button) for 5 s: closed as a
+        user would."""
         for b in self.s.find_all('[data-testid="toast"] button'):
             try:
                 b.click()
             except WebDriverError:
                 pass  # gone already
-        return found
 
     def read_csv(self, path: str) -> tuple[list[str], list[dict]]:
         check(os.path.dirname(os.path.abspath(path)) == os.path.abspath(self.a.exports),
@@ -421,11 +429,138 @@ class E2E:
                                   "resume_s": r3b["elapsed_s"]}
             self.check_db(3, [r1["run_id"], r2["run_id"], r3["run_id"]], None)
 
+        if self.a.vision_model:
+            self.vision_run([r1["run_id"], r2["run_id"], r3["run_id"]])
+
         with self.step("close the app (delete the session)"):
             s, self.s = self.s, None
             self.facts["retries"] = s.retries
             s.delete()
             wait_for("the app to exit", lambda: not self.app_pids(), timeout=15)
+
+    # -- the multimodal run ------------------------------------------------------------------
+    def image_loaded(self, css: str) -> list[dict]:
+        """The images matching `css` that have loaded, with their source's start and size."""
+        return self.s.execute(
+            "return Array.from(document.querySelectorAll(arguments[0]))"
+            ".filter(i => i.complete && i.naturalWidth > 0)"
+            ".map(i => ({src: i.getAttribute('src').slice(0, 30), w: i.naturalWidth, h: i.naturalHeight}))", css)
+
+    def model_row(self, needle: str):
+        rows = [r for r in self.s.find_all('[data-testid="model-row"]') if needle in r.text]
+        check(len(rows) == 1, f"{len(rows)} model rows name {needle}")
+        return rows[0]
+
+    def register_model(self, path: str) -> None:
+        """Adds the generated model to the library as a referenced model: what Import does after
+        its checks (covered by the command tests), since the native file dialog is out of
+        WebDriver's reach."""
+        db = os.path.join(self.a.data, "mobench.sqlite")
+        con = sqlite3.connect(db, timeout=10)
+        try:
+            con.execute("INSERT INTO library_models (path, source, added_at) VALUES (?, 'referenced', ?)",
+                        (os.path.realpath(path), time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())))
+            con.commit()
+        finally:
+            con.close()
+
+    def vision_run(self, earlier_runs: list[int]) -> None:
+        model = os.path.realpath(self.a.vision_model)
+        model_file = os.path.basename(model)
+        with self.step("Models: the tiny vision model, paired with the projector beside it"):
+            self.register_model(model)
+            self.goto("nav-models", "models-screen")
+            row = wait_for("the vision model in Models", lambda: [r for r in self.texts('[data-testid="model-row"]') if model_file in r])
+            offer = self.texts('[data-testid="model-row"] [data-testid="projector-offer"]')
+            check(offer and "mmproj" in offer[0], f"no projector offered beside {model_file}: {row}")
+            self.shot("models-projector-offered")
+            self.model_row(model_file).find('[data-testid="accept-projector"]').click()
+            paired = wait_for("the projector paired", lambda: self.texts('[data-testid="model-row"] [data-testid="model-projector"]'))
+            check("mmproj" in paired[0] and "mlp" in paired[0], f"the paired projector shows {paired}")
+            # Removed, it is offered again; paired again for the run.
+            self.model_row(model_file).find('[data-testid="remove-projector"]').click()
+            wait_for("the pairing removed", lambda: not self.texts('[data-testid="model-projector"]')
+                     and self.texts('[data-testid="projector-offer"]'))
+            self.model_row(model_file).find('[data-testid="accept-projector"]').click()
+            paired = wait_for("the projector paired again", lambda: self.texts('[data-testid="model-projector"]'))
+            names = [t.splitlines()[0] for t in self.texts('[data-testid="model-row"]')]
+            check(not [n for n in names if n.startswith("mmproj")], f"a projector is listed as a model: {names}")
+            self.log(f"   {model_file}: {paired[0]!r}")
+            self.shot("models-projector-paired")
+            self.close_toasts()
+
+        with self.step(f"run 4: {VISION_EXAMPLES} VQAv2 rows on the vision model"):
+            self.goto("nav-new-run", "new-run-screen")
+            start = self.s.testid("start-run")
+            for r in self.s.find_all('[data-testid="model-checkbox-row"]'):
+                box = r.find('[data-testid="model-checkbox"]')
+                mine = r.attr("data-model") == model
+                if box.selected != mine:
+                    box.click()
+            self.choose('[data-testid="suite-select"]', "mobileaibench")
+            vqa = self.s.find('[data-testid="dataset-checkbox"][data-dataset="vqav2"]')
+            check(vqa.enabled, "vqav2 is not offered for a model with a projector")
+            for b in self.s.find_all('[data-testid="dataset-checkbox"]'):
+                if b.selected != (b.attr("data-dataset") == "vqav2"):
+                    b.click()
+            self.choose('[data-testid="examples-select"]', "custom")
+            box = self.s.testid("examples-custom")
+            box.clear()
+            box.send_keys(str(VISION_EXAMPLES))
+            hints = self.texts('[data-testid="start-hints"] li')
+            check(not hints, f"the form refuses to start: {hints}")
+            wait_for("the Start button to be enabled", lambda: start.enabled, timeout=5)
+            self.shot("new-run-vision")
+            start.click()
+            wait_for("the Live run screen", lambda: self.count('[data-testid="live-screen"]') == 1)
+            r4 = self.watch_run("run 4")
+            check(r4["done"] == r4["total"] == VISION_EXAMPLES, f"run 4: {r4['done']}/{r4['total']}")
+            # The last sample's image stays with its question and answer.
+            shown = wait_for("the sample's image on Live run", lambda: self.image_loaded('[data-testid="live-image-img"]'))
+            check(shown[0]["src"].startswith("data:image/jpeg;base64,"), f"the live image is {shown}")
+            self.log(f"   live image {shown[0]['w']}x{shown[0]['h']}, prompt {self.texts('[data-testid=live-prompt]')[0][:60]!r}")
+            self.shot("run4-live-image")
+            self.facts["run4"] = r4
+
+        with self.step("run 4's detail: projector, its load time, image figures and thumbnails"):
+            self.click('[data-testid="finished-run-link"]')
+            detail = self.s.testid("run-detail")
+            wait_for("the run detail", lambda: f"Run #{r4['run_id']}" in detail.text)
+            projector = wait_for("the run's projector", lambda: self.texts('[data-testid="run-projector"]'))
+            check("mmproj" in projector[0], f"run-projector: {projector}")
+            load = self.texts('[data-testid="projector-load"]')
+            check(load and load[0].endswith(" ms"), f"projector load time: {load}")
+            heads = self.texts('[data-testid="efficiency-table"] thead th')
+            check("Image encode" in heads and "Image tokens" in heads, f"efficiency columns: {heads}")
+            thumbs = wait_for(f"{VISION_EXAMPLES} sample thumbnails",
+                              lambda: (t := self.image_loaded('[data-testid="sample-thumb-img"]')) and len(t) == VISION_EXAMPLES and t)
+            self.log(f"   projector {projector[0]!r}, load {load[0]}, {len(thumbs)} thumbnails")
+            self.shot("run4-detail")
+
+        with self.step("run 4 in History, its samples CSV, and the database"):
+            self.click('[data-testid="export-samples"]')
+            n, path = self.wait_toast(f"mobench-run-{r4['run_id']}-samples.csv")
+            header, rows = self.read_csv(path)
+            check(len(rows) == n == VISION_EXAMPLES and {r["dataset"] for r in rows} == {"vqav2"},
+                  f"{path}: {len(rows)} rows of {[r['dataset'] for r in rows]}, the app said {n}")
+            check("vqa_accuracy" in header and "image_path" in header, f"{path}: header {header}")
+            check(all(r["image_path"].endswith(".jpg") and r["image_tokens"] for r in rows),
+                  f"{path}: image columns {[(r['image_path'], r['image_tokens']) for r in rows]}")
+            rows = self.goto_history(len(earlier_runs) + 1)
+            row = next(r for r in rows if r["id"] == r4["run_id"])
+            check(row["status"] == "completed", f"History row of run 4: {row}")
+            self.check_db(len(earlier_runs) + 1, earlier_runs + [r4["run_id"]], None)
+            db = os.path.join(self.a.data, "mobench.sqlite")
+            con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+            try:
+                images = con.execute("SELECT image_path, image_tokens FROM samples WHERE run_id = ?", (r4["run_id"],)).fetchall()
+                projector = con.execute("SELECT projector_json FROM runs WHERE id = ?", (r4["run_id"],)).fetchone()[0]
+            finally:
+                con.close()
+            check(len(images) == VISION_EXAMPLES and all(p and p.endswith(".jpg") and t for p, t in images),
+                  f"run 4's samples store no images: {images}")
+            check(projector and "mmproj" in projector, f"run 4 stores no projector: {projector}")
+            self.shot("history-vision")
 
     def app_pids(self) -> list[int]:
         """Processes of the app under test (this binary with this data folder)."""
@@ -482,7 +617,7 @@ class E2E:
         ui_ready = self.startup_from_log()
         if ui_ready is not None:
             print(f"  app's ui_ready: first screen painted {ui_ready:.0f} ms after the process started")
-        for k in ("run1", "run2"):
+        for k in ("run1", "run2", "run4"):
             r = self.facts.get(k)
             if r:
                 print(f"  {k}: run #{r['run_id']}, {r['total']} samples in {r['elapsed_s']:.1f} s")
@@ -504,6 +639,8 @@ def main() -> int:
     p.add_argument("--exports", required=True, help="the app's MOBENCH_EXPORT_DIR (as set for tauri-driver)")
     p.add_argument("--shots", default="target/e2e-screenshots", help="where screenshots go")
     p.add_argument("--app-log", help="tauri-driver's output (holds the app's log) for the start-up figure")
+    p.add_argument("--vision-model", help="a model with its vision projector (mmproj*.gguf) beside it, and VQAv2 "
+                   "in the data folder's datasets: runs the multimodal flow")
     a = p.parse_args()
     a.binary = os.path.abspath(a.binary)
     e = E2E(a)
