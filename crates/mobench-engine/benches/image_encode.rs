@@ -31,7 +31,8 @@ fn main() {
     let rows = arg("--rows").unwrap_or(10) as usize;
     let threads = arg("--threads").unwrap_or(2);
     let tiny = std::env::args().any(|a| a == "--tiny");
-    let datasets = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets/mobileaibench");
+    let datasets =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets/mobileaibench");
     assert!(
         datasets.join("vqav2/prompts.json").is_file(),
         "{} is missing",
