@@ -86,6 +86,28 @@ fn vqav2_and_scienceqa_run_with_a_projector_and_are_stored_shown_and_exported() 
         assert_eq!(tokens, "16");
     }
     assert!(csv.column("image_encode_ms").iter().all(|v| !v.is_empty()));
+
+    // One row per run and dataset: the projector and the image figures' statistics.
+    let runs = env.export_csv(&[&run_id.to_string()]);
+    assert_eq!(runs.rows.len(), 2);
+    let sha = show["run"]["projector"]["sha256"].as_str().unwrap();
+    assert!(runs.column("projector_sha256").iter().all(|v| *v == sha));
+    assert!(runs
+        .column("image_encode_ms_median")
+        .iter()
+        .all(|v| !v.is_empty()));
+    assert!(runs
+        .column("load_projector_ms")
+        .iter()
+        .all(|v| !v.is_empty()));
+
+    // A text run's exports keep their columns.
+    let text_run = env.quick_run()["run_id"].as_i64().unwrap();
+    let text = env.export_csv(&[&text_run.to_string()]);
+    assert!(!text
+        .headers
+        .iter()
+        .any(|h| h.contains("image") || h.contains("projector")));
 }
 
 #[test]

@@ -5,6 +5,7 @@ use super::table::{cells, col, distinct, headers, Cell, Column, Table};
 use crate::records::{AggregateRow, LoadRow, RunRow, SampleRow};
 use crate::resources::ResourceFigure;
 use crate::TIMING_FIGURES;
+use mobench_metrics::figure::IMAGE_FIGURES;
 
 /// Everything export needs about one run.
 pub struct RunExport {
@@ -74,9 +75,50 @@ fn columns<'a>() -> Vec<Column<Line<'a>>> {
     ]
 }
 
+/// The vision projector of a run with image datasets; an export has these columns when one of its
+/// runs had one.
+fn projector_columns<'a>() -> Vec<Column<Line<'a>>> {
+    vec![
+        col("projector", |l| {
+            l.export
+                .run
+                .projector
+                .as_ref()
+                .map(|p| p.path.clone())
+                .into()
+        }),
+        col("projector_sha256", |l| {
+            l.export
+                .run
+                .projector
+                .as_ref()
+                .map(|p| p.sha256.clone())
+                .into()
+        }),
+        col("load_projector_ms", |l| {
+            let load = l.export.loads.iter().find(|l| !l.cold);
+            Cell::Num(load.and_then(|l| l.projector_load_ms))
+        }),
+    ]
+}
+
 /// One row per run and dataset, aggregates as columns.
 pub fn runs_table(runs: &[RunExport]) -> Table {
-    let spec = columns();
+    let mut spec = columns();
+    if runs.iter().any(|r| r.run.projector.is_some()) {
+        spec.extend(projector_columns());
+    }
+    // The image figures only where some dataset had images: text exports keep their columns.
+    let timing: Vec<&str> = TIMING_FIGURES
+        .iter()
+        .copied()
+        .filter(|f| {
+            !IMAGE_FIGURES.iter().any(|i| i.name == *f)
+                || runs
+                    .iter()
+                    .any(|r| r.aggregates.iter().any(|a| a.figure == *f))
+        })
+        .collect();
     let metrics = distinct(runs.iter().flat_map(|r| {
         r.aggregates
             .iter()
@@ -94,7 +136,7 @@ pub fn runs_table(runs: &[RunExport]) -> Table {
         columns.push(m.clone());
         columns.push(format!("{m}_missing_reason"));
     }
-    for f in TIMING_FIGURES {
+    for f in &timing {
         columns.extend(TIMING_STATS.map(|s| format!("{f}_{s}")));
     }
     columns.push("grader".into());
@@ -122,7 +164,7 @@ pub fn runs_table(runs: &[RunExport]) -> Table {
                 row.push(a.and_then(|a| a.missing_reason.clone()).into());
                 grader = grader.or_else(|| a.and_then(|a| a.grader.clone()));
             }
-            for f in TIMING_FIGURES {
+            for f in &timing {
                 row.extend(TIMING_STATS.map(|s| line.value(f, s)));
             }
             row.push(grader.into());
