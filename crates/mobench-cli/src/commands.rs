@@ -230,7 +230,7 @@ fn datasets(action: DatasetsAction) -> Result<ExitCode> {
                 .datasets()
                 .iter()
                 .map(|d| {
-                    let present = d.is_builtin() || dir.join(&d.file).exists();
+                    let present = fetch::is_present(d, &dir);
                     serde_json::json!({
                         "name": d.name, "suite": d.suite, "task": d.task, "file": d.file,
                         "rows": d.rows, "bytes": d.bytes, "sha256": d.sha256,
@@ -300,20 +300,34 @@ fn datasets(action: DatasetsAction) -> Result<ExitCode> {
             let dir = paths::datasets_dir(datasets_dir)?;
             let mut bad = 0;
             for d in remote() {
+                // Every file: the dataset's one file, or each file of a folder dataset.
                 let path = dir.join(&d.file);
-                match fetch::sha256_file(&path) {
-                    Ok(sha) if sha == d.sha256 => println!("ok       {}", path.display()),
-                    Ok(sha) => {
-                        bad += 1;
-                        println!(
-                            "MISMATCH {} (sha256 {sha}, expected {})",
-                            path.display(),
-                            d.sha256
-                        )
-                    }
-                    Err(_) => {
-                        bad += 1;
-                        println!("missing  {}", path.display())
+                let checks = fetch::verify_dataset(d, &dir);
+                let failed: Vec<_> = checks
+                    .iter()
+                    .filter(|c| c.state != fetch::FileState::Ok)
+                    .collect();
+                bad += failed.len();
+                if failed.is_empty() && d.is_multimodal() {
+                    println!("ok       {} ({} files)", path.display(), checks.len());
+                } else if failed.is_empty() {
+                    println!("ok       {}", path.display());
+                } else if d.is_multimodal()
+                    && failed.len() == checks.len()
+                    && failed.iter().all(|c| c.state == fetch::FileState::Missing)
+                {
+                    // A folder that is not there at all is one line, not one per file.
+                    println!("missing  {}", path.display());
+                } else {
+                    for c in failed {
+                        match &c.state {
+                            fetch::FileState::Mismatch { actual } => println!(
+                                "MISMATCH {} (sha256 {actual}, expected {})",
+                                c.path.display(),
+                                c.expected_sha256
+                            ),
+                            _ => println!("missing  {}", c.path.display()),
+                        }
                     }
                 }
             }
