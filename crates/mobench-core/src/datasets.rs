@@ -61,7 +61,7 @@ pub fn list(datasets_dir: &Path) -> Vec<DatasetEntry> {
             rows: d.rows,
             bytes: d.bytes,
             builtin: d.is_builtin(),
-            present: d.is_builtin() || datasets_dir.join(&d.file).exists(),
+            present: mobench_tasks::fetch::is_present(d, datasets_dir),
             downloadable: d.url.is_some(),
             licence: Some(d.licence.clone()).filter(|l| !l.is_empty()),
             metrics: catalog

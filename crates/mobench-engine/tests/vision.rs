@@ -124,7 +124,18 @@ fn vqav2_and_scienceqa_rows_are_answered_timed_and_scored() {
             "{encode} vs {mtmd}"
         );
         // The prompt is the model's chat template around the image marker, then the question.
-        assert!(sample.prompt.contains("<__media__>\n"), "{}", sample.prompt);
+        let question = serde_json::from_slice::<serde_json::Value>(
+            &std::fs::read(shared_datasets().join(&row.dataset).join("prompts.json")).unwrap(),
+        )
+        .unwrap()[sample.example_id.as_deref().unwrap()]["prompt"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            sample.prompt.contains(&format!("<__media__>{question}")),
+            "{}",
+            sample.prompt
+        );
         assert!(sample
             .prompt
             .contains("You are an assistant for Visual Question Answering."));

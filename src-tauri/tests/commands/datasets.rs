@@ -23,6 +23,19 @@ fn datasets_download_from_a_mirror_and_a_bad_checksum_keeps_nothing() {
     assert_eq!(find("starter_qa")["present"], true);
     assert_eq!(find("mmlu")["present"], false);
     assert_eq!(find("mmlu")["downloadable"], true);
+    assert_eq!(find("vqav2")["multimodal"], true);
+    assert_eq!(find("mmlu")["multimodal"], false);
+    // An image set is there only when every file of its folder is: an empty folder is not it.
+    std::fs::create_dir_all(t.state().datasets_dir.join("vqav2/images")).unwrap();
+    let relisted = t.ok("list_datasets", json!({}));
+    let vqav2 = relisted
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "vqav2")
+        .unwrap();
+    assert_eq!(vqav2["present"], false);
+    std::fs::remove_dir_all(t.state().datasets_dir.join("vqav2")).unwrap();
 
     let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/datasets/mobileaibench");
     let mmlu = std::fs::read(shared.join("mmlu.csv")).expect("../shared/datasets/mobileaibench");

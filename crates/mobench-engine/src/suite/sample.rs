@@ -59,9 +59,10 @@ impl Generator<'_> {
             let user = &rendered.turns[turn].user;
             messages.push(Message {
                 role: "user",
-                // The image first, the question after it (MobileAIBench's VQA prompt).
+                // The image first, the question right after it, as MobileAIBench's harness
+                // sends them (llama-cpp-python's llava-1.5 handler joins them with nothing between).
                 content: match example.image {
-                    Some(_) => format!("{}\n{user}", Vision::marker()),
+                    Some(_) => format!("{}{user}", Vision::marker()),
                     None => user.clone(),
                 },
             });
