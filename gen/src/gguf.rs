@@ -69,6 +69,32 @@ pub(crate) fn align(offset: u64) -> u64 {
     offset.div_ceil(ALIGNMENT) * ALIGNMENT
 }
 
+/// Streams a tensor's `values` (its element count of them) in its storage type, followed by the
+/// padding that aligns the next tensor.
+pub(crate) fn write_tensor_data<W: std::io::Write>(
+    out: &mut W,
+    tensor: &TensorInfo,
+    values: impl Iterator<Item = f32>,
+) -> std::io::Result<()> {
+    const FLUSH_AT: usize = 1 << 20;
+    let mut buf = Vec::with_capacity(FLUSH_AT + 4);
+    for value in values.take(tensor.n_elements() as usize) {
+        match tensor.kind {
+            TensorType::F32 => buf.extend_from_slice(&value.to_le_bytes()),
+            TensorType::F16 => {
+                buf.extend_from_slice(&crate::weights::f32_to_f16_bits(value).to_le_bytes())
+            }
+        }
+        if buf.len() >= FLUSH_AT {
+            out.write_all(&buf)?;
+            buf.clear();
+        }
+    }
+    let padding = align(tensor.n_bytes()) - tensor.n_bytes();
+    buf.resize(buf.len() + padding as usize, 0);
+    out.write_all(&buf)
+}
+
 /// Offsets of each tensor within the data section, and the section's total (padded) size.
 pub(crate) fn data_layout(tensors: &[TensorInfo]) -> (Vec<u64>, u64) {
     let mut offsets = Vec::with_capacity(tensors.len());

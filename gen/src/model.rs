@@ -9,7 +9,7 @@ use crate::error::GenError;
 use crate::gguf::{self, TensorInfo, TensorType, Value};
 use crate::spec::{DType, ModelSpec};
 use crate::vocab::{self, TokenType};
-use crate::weights::{f32_to_f16_bits, SplitMix64, WEIGHT_STD};
+use crate::weights::{SplitMix64, WEIGHT_STD};
 
 const ARCH: &str = "llama";
 const RMS_NORM_EPS: f32 = 1e-5;
@@ -186,39 +186,22 @@ fn write_tensor<W: Write>(
     tensor: &TensorInfo,
     token_types: &[TokenType],
 ) -> io::Result<()> {
-    const FLUSH_AT: usize = 1 << 20;
     let is_norm = tensor.dims.len() == 1;
     let is_output = tensor.name == "output.weight";
     let row_len = tensor.dims[0];
-    let n_rows = tensor.n_elements() / row_len;
     let mut rng = SplitMix64::for_tensor(seed, &tensor.name);
-    let mut buf = Vec::with_capacity(FLUSH_AT + 4 * row_len as usize);
-
-    for row in 0..n_rows {
-        let zero_row = is_output && !vocab::is_text(token_types[row as usize]);
-        for _ in 0..row_len {
-            let value = if is_norm {
-                1.0
-            } else {
-                // Drawn even for zeroed rows so that every other row keeps its value.
-                let x = rng.next_normal() * WEIGHT_STD;
-                if zero_row {
-                    0.0
-                } else {
-                    x
-                }
-            };
-            match tensor.kind {
-                TensorType::F32 => buf.extend_from_slice(&value.to_le_bytes()),
-                TensorType::F16 => buf.extend_from_slice(&f32_to_f16_bits(value).to_le_bytes()),
-            }
+    let values = (0..tensor.n_elements()).map(|i| {
+        if is_norm {
+            return 1.0;
         }
-        if buf.len() >= FLUSH_AT {
-            out.write_all(&buf)?;
-            buf.clear();
+        // Drawn even for zeroed rows so that every other row keeps its value.
+        let x = rng.next_normal() * WEIGHT_STD;
+        let zero_row = is_output && !vocab::is_text(token_types[(i / row_len) as usize]);
+        if zero_row {
+            0.0
+        } else {
+            x
         }
-    }
-    let padding = gguf::align(tensor.n_bytes()) - tensor.n_bytes();
-    buf.resize(buf.len() + padding as usize, 0);
-    out.write_all(&buf)
+    });
+    gguf::write_tensor_data(out, tensor, values)
 }

@@ -33,7 +33,7 @@ use crate::error::GenError;
 use crate::gguf::{self, TensorInfo, TensorType, Value};
 use crate::model::write_atomically;
 use crate::spec::{DType, ModelSpec};
-use crate::weights::{f32_to_f16_bits, SplitMix64, WEIGHT_STD};
+use crate::weights::{SplitMix64, WEIGHT_STD};
 
 /// CLIP's normalisation constants (OpenAI CLIP), as llava-phi-2's projector stores them.
 const IMAGE_MEAN: [f32; 3] = [0.481_454_66, 0.457_827_5, 0.408_210_73];
@@ -307,28 +307,14 @@ fn tensor_infos(spec: &ProjectorSpec) -> Vec<TensorInfo> {
 /// norms in between, activations stay of order one through any number of blocks, and the
 /// projected embeddings are small and finite.
 fn write_tensor<W: Write>(out: &mut W, seed: u64, tensor: &TensorInfo) -> io::Result<()> {
-    const FLUSH_AT: usize = 1 << 20;
     let init = init_of(&tensor.name);
     let mut rng = SplitMix64::for_tensor(seed, &tensor.name);
-    let mut buf = Vec::with_capacity(FLUSH_AT + 4);
-    for _ in 0..tensor.n_elements() {
-        let value = match init {
-            Init::Random => rng.next_normal() * WEIGHT_STD,
-            Init::Ones => 1.0,
-            Init::Zeros => 0.0,
-        };
-        match tensor.kind {
-            TensorType::F32 => buf.extend_from_slice(&value.to_le_bytes()),
-            TensorType::F16 => buf.extend_from_slice(&f32_to_f16_bits(value).to_le_bytes()),
-        }
-        if buf.len() >= FLUSH_AT {
-            out.write_all(&buf)?;
-            buf.clear();
-        }
-    }
-    let padding = gguf::align(tensor.n_bytes()) - tensor.n_bytes();
-    buf.resize(buf.len() + padding as usize, 0);
-    out.write_all(&buf)
+    let values = (0..tensor.n_elements()).map(|_| match init {
+        Init::Random => rng.next_normal() * WEIGHT_STD,
+        Init::Ones => 1.0,
+        Init::Zeros => 0.0,
+    });
+    gguf::write_tensor_data(out, tensor, values)
 }
 
 #[cfg(test)]
