@@ -127,6 +127,9 @@ fn metadata(spec: &ModelSpec, vocab: vocab::Vocab) -> Vec<(&'static str, Value)>
     if let Some(template) = &spec.chat_template {
         kv.push(("tokenizer.chat_template", Value::Str(template.clone())));
     }
+    if let Some(pooling) = spec.pooling {
+        kv.push(("llama.pooling_type", Value::U32(pooling)));
+    }
     kv
 }
 

@@ -40,6 +40,9 @@ pub struct ModelSpec {
     pub chat_template: Option<String>,
     /// Every weight is a deterministic function of this seed and the tensor's name.
     pub seed: u64,
+    /// Written to `llama.pooling_type` when present (llama.cpp's codes: 1 mean, 2 CLS, 3 last):
+    /// the model then serves as an embedder whose vectors llama.cpp pools.
+    pub pooling: Option<u32>,
 }
 
 /// Total vocabulary size `bench_100m` pads to, the size of the Llama 2 vocabulary.
@@ -64,6 +67,7 @@ impl ModelSpec {
             dtype: DType::F32,
             chat_template: Some(CHATML_TEMPLATE.to_owned()),
             seed: 42,
+            pooling: None,
         }
     }
 
@@ -84,6 +88,7 @@ impl ModelSpec {
             dtype: DType::F16,
             chat_template: Some(CHATML_TEMPLATE.to_owned()),
             seed: 42,
+            pooling: None,
         }
     }
 
