@@ -28,7 +28,16 @@ pub(crate) fn compute(datasets: &[RunDatasetRow], samples: &[SampleRow]) -> Vec<
         if rows.is_empty() {
             continue;
         }
-        for metric in &d.metrics {
+        // The plan's metrics, then any a later grading pass added (a judge's, an embedder's).
+        let mut metrics = d.metrics.clone();
+        for s in &rows {
+            for sc in &s.scores {
+                if !metrics.contains(&sc.metric) {
+                    metrics.push(sc.metric.clone());
+                }
+            }
+        }
+        for metric in &metrics {
             let scores: Vec<_> = rows
                 .iter()
                 .filter_map(|s| s.scores.iter().find(|sc| &sc.metric == metric))

@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0005_pooled_means_index.sql"),
     include_str!("../../migrations/0006_paused_and_backend.sql"),
     include_str!("../../migrations/0007_images.sql"),
+    include_str!("../../migrations/0008_judgments.sql"),
 ];
 
 pub(crate) fn apply(conn: &mut Connection, path: &Path) -> Result<()> {

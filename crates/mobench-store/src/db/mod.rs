@@ -20,6 +20,7 @@ macro_rules! read {
     };
 }
 
+mod judgments;
 mod library;
 mod migrations;
 mod resources;

@@ -56,7 +56,7 @@ const SAMPLE_COLUMNS: &[Stored<SampleRecord>] = &[
 ];
 
 /// The stored columns of a score.
-const SCORE_COLUMNS: &[Stored<ScoreRecord>] = &[
+pub(super) const SCORE_COLUMNS: &[Stored<ScoreRecord>] = &[
     stored("metric", |s| s.metric.clone().into()),
     stored("value", |s| s.value.into()),
     stored("extracted", |s| s.extracted.clone().into()),
