@@ -223,8 +223,8 @@ impl OpenAiJudge {
             "max_tokens": config.max_tokens,
             "stream": false,
         });
-        let url = self.client.url("chat/completions");
-        let answer = self.client.post_json(&url, &body)?;
+        let url = self.client.shown_url("chat/completions");
+        let answer = self.client.post_json("chat/completions", &body)?;
         let content = parse_chat_answer(&answer).map_err(|missing| {
             Failure::bad(format!(
                 "{url} answered 200 but not as the chat completions API documents: {missing}"
@@ -322,8 +322,8 @@ impl OpenAiEmbedder {
             "model": self.client.config.model,
             "input": texts,
         });
-        let url = self.client.url("embeddings");
-        let answer = self.client.post_json(&url, &body)?;
+        let url = self.client.shown_url("embeddings");
+        let answer = self.client.post_json("embeddings", &body)?;
         let vectors = parse_embeddings(&answer, texts.len()).map_err(|missing| {
             Failure::bad(format!(
                 "{url} answered 200 but not as the embeddings API documents: {missing}"
@@ -446,6 +446,8 @@ struct Client {
     config: OpenAiConfig,
     /// `base_url` without its trailing slashes.
     base: String,
+    /// `base` as messages and logs show it: without any `user:password@`.
+    shown_base: String,
     host: String,
     cancel: Option<Arc<AtomicBool>>,
 }
@@ -474,14 +476,16 @@ impl Client {
         Ok(Self {
             agent,
             base: config.base_url.trim_end_matches('/').to_owned(),
+            shown_base: redact_userinfo(config.base_url.trim_end_matches('/')),
             host: config.host(),
             config,
             cancel: None,
         })
     }
 
-    fn url(&self, endpoint: &str) -> String {
-        format!("{}/{endpoint}", self.base)
+    /// The URL of `endpoint` as messages and logs name it.
+    fn shown_url(&self, endpoint: &str) -> String {
+        format!("{}/{endpoint}", self.shown_base)
     }
 
     fn cancelled(&self) -> bool {
@@ -491,7 +495,9 @@ impl Client {
     }
 
     /// POSTs `body` and returns the JSON of a 2xx answer, retrying what may pass.
-    fn post_json(&self, url: &str, body: &Value) -> Result<Value, Failure> {
+    fn post_json(&self, endpoint: &str, body: &Value) -> Result<Value, Failure> {
+        let target = format!("{}/{endpoint}", self.base);
+        let url = &self.shown_url(endpoint);
         let body = body.to_string();
         let tries = self.config.max_retries.saturating_add(1);
         for attempt in 0..tries {
@@ -499,7 +505,7 @@ impl Client {
                 return Err(Failure::cancelled());
             }
             let started = Instant::now();
-            let (reason, retry_after) = match self.try_once(url, &body) {
+            let (reason, retry_after) = match self.try_once(&target, url, &body) {
                 Attempt::Done(value) => return Ok(value),
                 Attempt::Fail(failure) => return Err(failure),
                 Attempt::Retry {
@@ -563,10 +569,11 @@ impl Client {
         }
     }
 
-    fn try_once(&self, url: &str, body: &str) -> Attempt {
+    /// One POST to `target`, which messages name as `url`.
+    fn try_once(&self, target: &str, url: &str, body: &str) -> Attempt {
         let mut request = self
             .agent
-            .post(url)
+            .post(target)
             .set("Content-Type", "application/json")
             .set("Accept", "application/json");
         if let Some(key) = &self.config.api_key {

@@ -860,3 +860,24 @@ fn the_test_date_formatter_is_right() {
         "Sun, 06 Nov 1994 08:49:37 GMT"
     );
 }
+
+#[test]
+fn credentials_in_the_base_url_stay_out_of_errors() {
+    let server = Server::start(|_, _: &Seen| status(404, json!({"detail": "Not Found"})));
+    let mut config = server.config();
+    config.base_url = format!("http://user:pw-secret@{}/v1", server.addr);
+    config.api_key = None;
+    let judge = OpenAiJudge::new(config).unwrap();
+    let err = judge.chat_one(&request("q")).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("404") && message.contains("Not Found"),
+        "{message}"
+    );
+    for text in [message, format!("{judge:?}"), judge.id()] {
+        assert!(!text.contains("pw-secret"), "{text}");
+    }
+    // They are still sent, as Basic authentication.
+    let sent = server.seen()[0].authorization.clone().unwrap();
+    assert!(sent.starts_with("Basic "), "{sent}");
+}
