@@ -14,6 +14,9 @@ pub enum Unit {
     /// A quality score in `[0, 1]`.
     #[serde(rename = "score")]
     Score,
+    /// A judge's rating on MT-Bench's 1–10 scale.
+    #[serde(rename = "rating")]
+    Rating,
     #[serde(rename = "ms")]
     Ms,
     #[serde(rename = "tokens_per_s")]
@@ -105,7 +108,12 @@ impl Figure {
     /// A [`Metric`]'s figure: a score in `[0, 1]`, higher is better (`refusal` is 1.0 for a
     /// refusal, the safe behaviour on its datasets).
     pub(crate) const fn quality(name: &'static str, label: &'static str) -> Figure {
-        Figure::new(name, Unit::Score, Higher, label, Group::Quality)
+        Figure::quality_in(name, label, Unit::Score)
+    }
+
+    /// A [`Metric`]'s figure in another unit (a judge's 1–10 rating).
+    pub(crate) const fn quality_in(name: &'static str, label: &'static str, unit: Unit) -> Figure {
+        Figure::new(name, unit, Higher, label, Group::Quality)
     }
 
     /// Whether a larger value is better; false for lower-is-better and neutral figures.
@@ -215,15 +223,27 @@ pub fn all() -> impl Iterator<Item = &'static Figure> {
         .chain(std::iter::once(&SPEED_TEST))
 }
 
-/// The figure a stored or shown name stands for: an exact registered name, or a speed test's name.
+/// Between a metric's name and its grader's short label in the name of a figure graded by a judge
+/// or an embedder (`judge_em@gpt-4o.3fa2`): each grader's figures stay apart from the offline
+/// ones and from another grader's, so nothing mixes them silently.
+pub const GRADED_BY: char = '@';
+
+/// The figure a stored or shown name stands for: an exact registered name, a speed test's name,
+/// or a metric graded by a judge or an embedder (`judge_em@…` is `judge_em`'s figure).
 pub fn lookup(name: &str) -> Option<&'static Figure> {
     static SPEED_TEST_NAME: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    all().find(|f| f.name == name).or_else(|| {
-        SPEED_TEST_NAME
-            .get_or_init(|| regex::Regex::new(SPEED_TEST_PATTERN).expect("a valid pattern"))
-            .is_match(name)
-            .then_some(&SPEED_TEST)
-    })
+    all()
+        .find(|f| f.name == name)
+        .or_else(|| {
+            SPEED_TEST_NAME
+                .get_or_init(|| regex::Regex::new(SPEED_TEST_PATTERN).expect("a valid pattern"))
+                .is_match(name)
+                .then_some(&SPEED_TEST)
+        })
+        .or_else(|| {
+            let (metric, _) = name.split_once(GRADED_BY)?;
+            Metric::from_name(metric).ok().map(Metric::figure)
+        })
 }
 
 /// The registry as a TypeScript module for the UI (`ui/src/bindings/figures.ts`, written next to
@@ -244,10 +264,13 @@ pub fn typescript() -> String {
          /** A speed test's tokens/s; every name matching SPEED_TEST_PATTERN is this figure. */\n\
          export const SPEED_TEST: Figure = {};\n\n\
          /** The names of speed tests (`pp512`, `tg128`, `pp512+tg128 @ d4096`, `pp512 t/s`). */\n\
-         export const SPEED_TEST_PATTERN = {};\n",
+         export const SPEED_TEST_PATTERN = {};\n\n\
+         /** Between a metric and its grader's label in a judge- or embedder-graded figure (`judge_em@gpt-4o.3fa2`). */\n\
+         export const GRADED_BY = {};\n",
         entries.concat(),
         json(&SPEED_TEST),
         serde_json::Value::from(SPEED_TEST_PATTERN),
+        serde_json::Value::from(GRADED_BY.to_string()),
     )
 }
 
@@ -281,9 +304,14 @@ mod tests {
     fn quality_figures_are_the_metrics() {
         for &m in Metric::ALL {
             let f = lookup(m.name()).unwrap();
+            let unit = if m == Metric::Judge {
+                Unit::Rating
+            } else {
+                Unit::Score
+            };
             assert_eq!(
                 (f.group, f.unit, f.direction),
-                (Group::Quality, Unit::Score, Higher)
+                (Group::Quality, unit, Higher)
             );
             assert!(m.higher_is_better());
         }
@@ -298,6 +326,12 @@ mod tests {
         assert_eq!(lookup("ppx"), None);
         assert_eq!(lookup("exact_match"), None);
         assert_eq!(lookup("avg_ts"), Some(&AVG_TS));
+        assert_eq!(
+            lookup("judge_em@gpt-4o.3fa2"),
+            Some(Metric::JudgeEm.figure())
+        );
+        assert_eq!(lookup("judge@x").unwrap().unit, Unit::Rating);
+        assert_eq!(lookup("nonsense@x"), None);
     }
 
     #[test]

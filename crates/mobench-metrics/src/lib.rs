@@ -53,7 +53,7 @@ pub use vqa::vqa_accuracy;
 pub const GRADER: &str = "mobench-offline/1";
 
 macro_rules! metrics {
-    ($($variant:ident = $name:literal, $label:literal;)*) => {
+    ($($variant:ident = $name:literal, $label:literal $(, $unit:ident)?;)*) => {
         /// A named quality metric.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
         pub enum Metric {
@@ -65,14 +65,19 @@ macro_rules! metrics {
 
             /// The metric's entry in the figure registry: its name, label and direction.
             pub const fn figure(self) -> &'static Figure {
-                const FIGURES: &[Figure] = &[$(Figure::quality($name, $label)),*];
+                const FIGURES: &[Figure] = &[$(metrics!(@figure $name, $label $(, $unit)?)),*];
                 &FIGURES[self as usize]
             }
         }
     };
+    (@figure $name:literal, $label:literal) => { Figure::quality($name, $label) };
+    (@figure $name:literal, $label:literal, $unit:ident) => {
+        Figure::quality_in($name, $label, figure::Unit::$unit)
+    };
 }
 
-// One line per metric: variant = stable name (task definitions, storage, exports, JSON), label.
+// One line per metric: variant = stable name (task definitions, storage, exports, JSON), label,
+// and the unit where it is not a score in [0, 1].
 metrics! {
     Em = "em", "EM";
     F1 = "f1", "F1";
@@ -86,8 +91,10 @@ metrics! {
     Label = "label", "Label";
     Refusal = "refusal", "Refusal";
     Consistency = "consistency", "Consistency";
-    Judge = "judge", "Judge";
+    Judge = "judge", "MT-Bench rating", Rating;
     VqaAccuracy = "vqa_accuracy", "VQA accuracy";
+    JudgeEm = "judge_em", "Judge exact match";
+    JudgeRefusal = "judge_refusal", "Judge refusal";
 }
 
 /// A metric name that is not one of [`Metric::ALL`].
@@ -243,7 +250,9 @@ impl Metric {
                 }
             }
             Metric::Consistency => Outcome::missing("needs embeddings"),
-            Metric::Judge => Outcome::missing("needs judge"),
+            Metric::Judge | Metric::JudgeEm | Metric::JudgeRefusal => {
+                Outcome::missing("needs judge")
+            }
             Metric::VqaAccuracy => vqa::score(prediction, reference),
         }
     }
@@ -269,7 +278,7 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_are_unique() {
-        assert_eq!(Metric::ALL.len(), 14);
+        assert_eq!(Metric::ALL.len(), 16);
         let names: std::collections::HashSet<_> = Metric::ALL.iter().map(|m| m.name()).collect();
         assert_eq!(names.len(), Metric::ALL.len());
         for &metric in Metric::ALL {
@@ -288,7 +297,8 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "unknown metric `rougel` (valid: em, f1, bleu, rouge1, rougeL, levenshtein, sql_f1, \
-             letter, number, label, refusal, consistency, judge, vqa_accuracy)"
+             letter, number, label, refusal, consistency, judge, vqa_accuracy, judge_em, \
+             judge_refusal)"
         );
     }
 

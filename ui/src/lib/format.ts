@@ -10,6 +10,7 @@ export const NA = 'n/a';
 /** How a unit prints: decimals and the text after the number (bytes and whole numbers aside). */
 const UNIT_TEXT: Record<Exclude<Unit, 'bytes' | 'count' | 'tokens'>, { decimals: number; suffix: string }> = {
   score: { decimals: 3, suffix: '' },
+  rating: { decimals: 2, suffix: ' / 10' },
   ms: { decimals: 1, suffix: ' ms' },
   tokens_per_s: { decimals: 1, suffix: ' t/s' },
   pct: { decimals: 1, suffix: ' %' },
