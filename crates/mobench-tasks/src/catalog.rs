@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::cleanup::Cleanup;
+use mobench_judge::protocol::Protocol;
 
 const TASKS_TOML: &str = include_str!("../../../datasets/tasks.toml");
 const STARTER_TOML: &str = include_str!("../../../datasets/starter.toml");
@@ -92,6 +93,10 @@ pub struct DatasetDef {
     /// Overrides the task's default metrics (trust & safety datasets each grade differently).
     #[serde(default)]
     pub metrics: Option<Vec<Metric>>,
+    /// How the paper graded it with a judge or an embedder (`mobench grade`), when it did:
+    /// MobileAIBench's protocol for this dataset (`mobench_judge::protocol`).
+    #[serde(default)]
+    pub judge: Option<Protocol>,
     /// Strings that end generation as soon as the model writes one (MobileAIBench stops its VQA
     /// answers at the first newline); empty: the task's token limit and end-of-generation only.
     #[serde(default)]
@@ -571,6 +576,27 @@ mod tests {
         assert!(err("", &orphan).contains("manifest `other` belongs to no folder dataset"));
         let short_sha = good.replace(SHA, "abc");
         assert!(err("", &short_sha).contains("has no sha256"));
+    }
+
+    #[test]
+    fn judged_datasets_follow_the_papers_mapping() {
+        let c = Catalog::builtin();
+        for d in c.datasets().iter().filter(|d| d.suite == "mobileaibench") {
+            assert_eq!(
+                d.judge,
+                mobench_judge::protocol::protocol_for(&d.name),
+                "{}",
+                d.name
+            );
+        }
+        assert_eq!(
+            c.dataset("starter_mmlu").unwrap().judge,
+            Some(Protocol::ExactMatch)
+        );
+        assert_eq!(
+            c.dataset("starter_mt_bench").unwrap().judge,
+            Some(Protocol::MtBench)
+        );
     }
 
     #[test]

@@ -633,8 +633,12 @@ mod tests {
         let ds = parse(&d, Path::new("q.jsonl"), text.as_bytes()).unwrap();
         assert_eq!(ds.examples[0].turns, ["a", "b"]);
         assert_eq!(ds.examples[0].id.as_deref(), Some("81"));
+        assert_eq!(ds.examples[0].fields["category"], "w");
         let e = parse(&d, Path::new("q.jsonl"), b"{\"question_id\": 1}\n").unwrap_err();
-        assert!(e.to_string().contains("missing column(s) turns"), "{e}");
+        assert!(
+            e.to_string().contains("missing column(s) category, turns"),
+            "{e}"
+        );
         let e = parse(&d, Path::new("q.jsonl"), b"{\"question_id\": 1,\n").unwrap_err();
         assert!(
             e.to_string()
