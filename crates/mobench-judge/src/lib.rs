@@ -35,6 +35,12 @@ pub trait Judge {
     /// and settings, e.g. `local:3f1a…:t0:max512` or `openai:gpt-4o:t0:max512`.
     fn id(&self) -> String;
     fn chat(&mut self, request: &ChatRequest) -> Result<String, GradeError>;
+
+    /// Several requests, answers in their order; a judge that can answer several at once (an
+    /// endpoint) overrides this.
+    fn chat_many(&mut self, requests: &[ChatRequest]) -> Vec<Result<String, GradeError>> {
+        requests.iter().map(|r| self.chat(r)).collect()
+    }
 }
 
 /// An embedder: one normalized vector per text, always of the same dimension.
@@ -53,6 +59,10 @@ pub enum GradeError {
     /// Still failing after the retries (timeouts, 429, 5xx, dropped connections).
     #[error("{0}")]
     Unavailable(String),
+    /// This one request cannot be graded (it does not fit the judge's context): the sample's
+    /// figure is missing with this reason, and grading goes on.
+    #[error("{0}")]
+    Input(String),
     /// The embedder's vectors changed dimension.
     #[error("{0}")]
     Embedding(String),
