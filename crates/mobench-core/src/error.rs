@@ -82,6 +82,7 @@ impl From<EngineError> for AppError {
             | EngineError::Context(_)
             | EngineError::Prompt(_)
             | EngineError::Decode(_)
+            | EngineError::Grader(_)
             | EngineError::Worker(_) => ErrorCode::Engine,
         };
         AppError::new(code, e.to_string())

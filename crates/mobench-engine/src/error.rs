@@ -38,6 +38,9 @@ pub enum EngineError {
     Settings(String),
     #[error("run {run_id} cannot be resumed: {reason}")]
     Resume { run_id: i64, reason: String },
+    /// A judge or an embedder failed in a way that stops grading (what was graded is kept).
+    #[error("grader: {0}")]
+    Grader(String),
     #[error("the inference worker stopped unexpectedly: {0}")]
     Worker(String),
 }

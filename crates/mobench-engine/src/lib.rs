@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod events;
+pub mod grade;
 pub mod llama;
 pub mod paths;
 pub mod settings;
