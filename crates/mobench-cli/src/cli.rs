@@ -40,9 +40,15 @@ pub enum Command {
     /// Show one run: settings, device, per-dataset figures
     Show {
         run_id: i64,
+        /// Every judge's and embedder's answer for each graded sample, instead of the figures
+        #[arg(long)]
+        judgments: bool,
         #[arg(long)]
         json: bool,
     },
+    /// Grade finished runs as the paper did, with an LLM judge and an embedder, without generating
+    /// again; each answer is kept, so grading again or after a kill asks nothing twice
+    Grade(GradeArgs),
     /// Compare runs side by side, per dataset, against the first as baseline
     Compare {
         #[arg(required = true, num_args = 2..)]
@@ -100,6 +106,41 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Who grades: `local:PATH` (a GGUF through this llama.cpp, no network) or `openai:MODEL` (an
+/// OpenAI-compatible endpoint: --base-url, key from OPENAI_API_KEY).
+#[derive(Args, Debug, Default, Clone)]
+pub struct GraderArgs {
+    /// The judge: local:PATH (a GGUF chat model) or openai:MODEL (e.g. openai:gpt-4o, the paper's)
+    #[arg(long, value_name = "SPEC")]
+    pub judge: Option<String>,
+    /// The embedder for adv_instruction: local:PATH (a GGUF embedding model) or openai:MODEL
+    /// (e.g. openai:text-embedding-3-small, the paper's)
+    #[arg(long, value_name = "SPEC")]
+    pub embedder: Option<String>,
+    /// The OpenAI-compatible endpoint, up to /v1 (default https://api.openai.com/v1)
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Requests in flight at once at an endpoint
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct GradeArgs {
+    #[arg(required = true)]
+    pub run_ids: Vec<i64>,
+    #[command(flatten)]
+    pub grader: GraderArgs,
+    /// Only these datasets or tasks (comma-separated)
+    #[arg(long, value_delimiter = ',')]
+    pub tasks: Vec<String>,
+    /// CPU threads for a local judge or embedder (default: physical cores)
+    #[arg(long)]
+    pub threads: Option<u32>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug, Default)]
@@ -168,6 +209,9 @@ pub struct RunArgs {
     /// Load the model even when it will not fit under the system's hard memory limit (iOS)
     #[arg(long)]
     pub ignore_memory_limit: bool,
+    /// Grade the finished run with a judge and/or an embedder as well (see `mobench grade`)
+    #[command(flatten)]
+    pub grader: GraderArgs,
     /// Print one JSON object at the end; progress goes to stderr
     #[arg(long)]
     pub json: bool,

@@ -10,7 +10,7 @@ use mobench_store::export::Table;
 use mobench_store::{RunKind, RunRow, RunStatus, Store};
 use mobench_tasks::{fetch, Catalog, Selection};
 
-use crate::cli::{Cli, Command, DatasetsAction, ExportFormat, PresetArg, RunArgs};
+use crate::cli::{Cli, Command, DatasetsAction, ExportFormat, GraderArgs, PresetArg, RunArgs};
 use crate::progress::Progress;
 use crate::{paths, report, EXIT_INTERRUPTED};
 
@@ -26,7 +26,20 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Speed(args) => crate::speed::run(&db, args, ctrl_c_cancels()),
         Command::Resume { run_id, json } => resume(&db, run_id, json),
         Command::Runs { json } => report::runs(&open(&db)?, json),
-        Command::Show { run_id, json } => report::show(&open(&db)?, run_id, json),
+        Command::Show {
+            run_id,
+            judgments: true,
+            json,
+        } => report::judgments(&open(&db)?, run_id, json),
+        Command::Show { run_id, json, .. } => report::show(&open(&db)?, run_id, json),
+        Command::Grade(args) => grade(
+            &db,
+            &args.run_ids,
+            &args.grader,
+            args.threads,
+            &args.tasks,
+            args.json,
+        ),
         Command::Compare { run_ids, json } => report::compare(&open(&db)?, &run_ids, json),
         Command::Export {
             run_ids,
@@ -133,9 +146,109 @@ fn ctrl_c_cancels() -> CancelFlag {
 
 fn run(db: &Path, args: RunArgs) -> Result<ExitCode> {
     let request = resolve_run(&args)?;
+    // A grader that cannot be used is found out before the run, not after it.
+    let grading = (args.grader.judge.is_some() || args.grader.embedder.is_some())
+        .then(|| grade_options(&args.grader, Some(request.inference.threads), &[]))
+        .transpose()?;
     let mut progress = Progress::new(args.json);
     let outcome = mobench_engine::run_suite(db, request, ctrl_c_cancels(), &mut progress)?;
-    finish(db, outcome, args.json)
+    let completed = outcome.status == RunStatus::Completed;
+    let run_id = outcome.run_id;
+    let code = finish(db, outcome, args.json)?;
+    match grading {
+        // The run's model is unloaded by now: on a phone only the grader is in memory.
+        Some(options) if completed => grade_with(db, &[run_id], &options, args.json),
+        _ => Ok(code),
+    }
+}
+
+/// The graders asked for, checked; the API key from `OPENAI_API_KEY` when an endpoint grades.
+fn grade_options(
+    g: &GraderArgs,
+    threads: Option<u32>,
+    only: &[String],
+) -> Result<mobench_engine::grade::GradeOptions> {
+    use mobench_engine::grade::{GradeOptions, GraderSpec};
+    let parse = |s: &Option<String>| s.as_deref().map(GraderSpec::parse).transpose();
+    let (judge, embedder) = (parse(&g.judge)?, parse(&g.embedder)?);
+    if judge.is_none() && embedder.is_none() {
+        bail!("give a judge (--judge local:PATH | openai:MODEL) or an embedder (--embedder ...)");
+    }
+    let remote = [&judge, &embedder]
+        .iter()
+        .any(|s| matches!(s, Some(GraderSpec::OpenAi(_))));
+    if g.base_url.is_some() && !remote {
+        bail!("--base-url is for openai:MODEL graders only");
+    }
+    if g.concurrency == 0 {
+        bail!("--concurrency must be at least 1");
+    }
+    let api_key = std::env::var("OPENAI_API_KEY")
+        .ok()
+        .map(|k| k.trim().to_string())
+        .filter(|k| !k.is_empty() && remote);
+    if remote && g.base_url.is_none() && api_key.is_none() {
+        bail!(
+            "openai: graders call https://api.openai.com/v1 unless --base-url says otherwise, and \
+             it needs a key: set OPENAI_API_KEY"
+        );
+    }
+    Ok(GradeOptions {
+        judge,
+        embedder,
+        only: only.to_vec(),
+        base_url: g.base_url.clone(),
+        api_key,
+        concurrency: g.concurrency,
+        threads: threads.unwrap_or_else(mobench_engine::settings::default_threads),
+    })
+}
+
+fn grade(
+    db: &Path,
+    run_ids: &[i64],
+    grader: &GraderArgs,
+    threads: Option<u32>,
+    only: &[String],
+    json: bool,
+) -> Result<ExitCode> {
+    let options = grade_options(grader, threads, only)?;
+    grade_with(db, run_ids, &options, json)
+}
+
+fn grade_with(
+    db: &Path,
+    run_ids: &[i64],
+    options: &mobench_engine::grade::GradeOptions,
+    json: bool,
+) -> Result<ExitCode> {
+    let cancel = ctrl_c_cancels();
+    let mut last = std::time::Instant::now();
+    let mut progress = |done: usize, total: usize| {
+        if !json && (done == total || last.elapsed().as_millis() >= 500) {
+            eprintln!("grading: {done}/{total} requests");
+            last = std::time::Instant::now();
+        }
+    };
+    let reports = mobench_engine::grade::grade_runs(db, run_ids, options, &cancel, &mut progress)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for r in &reports {
+        println!(
+            "run {}: {} samples graded ({} requests asked, {} from the cache, {} judgments unparsed)",
+            r.run_id, r.graded, r.asked, r.cached, r.unparsed
+        );
+        for (dataset, figure, value) in &r.figures {
+            let v = value.map_or("n/a".to_string(), |v| format!("{v:.3}"));
+            println!("  {dataset:<24} {figure:<48} {v}");
+        }
+        for why in &r.missing {
+            println!("  not graded: {why}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn resume(db: &Path, run_id: i64, json: bool) -> Result<ExitCode> {

@@ -347,3 +347,54 @@ pub fn compare(store: &Store, run_ids: &[i64], json: bool) -> Result<ExitCode> {
     );
     Ok(ExitCode::SUCCESS)
 }
+
+/// Every judge's and embedder's figure for each graded sample of a run, with the judge's own
+/// answer (`show --judgments`).
+pub fn judgments(store: &Store, run_id: i64, json: bool) -> Result<ExitCode> {
+    store.run(run_id)?;
+    let graded = |grader: &str| grader.starts_with("judge:") || grader.starts_with("embed:");
+    let mut rows = Vec::new();
+    for s in store.samples(run_id)? {
+        for sc in s.scores.iter().filter(|sc| graded(&sc.grader)) {
+            rows.push(json!({
+                "dataset": s.dataset, "row": s.row_index, "example_id": s.example_id,
+                "figure": sc.metric, "grader": sc.grader, "value": sc.value, "flag": sc.flag,
+                "missing_reason": sc.missing_reason, "judgment": sc.extracted,
+            }));
+        }
+    }
+    if json {
+        println!("{}", Value::Array(rows));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if rows.is_empty() {
+        println!(
+            "run {run_id} has no judge or embedder figures: `mobench grade {run_id} --judge ...`"
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    for r in &rows {
+        let value = match (r["value"].as_f64(), r["missing_reason"].as_str()) {
+            (Some(v), _) => format!("{v:.3}"),
+            (None, Some(why)) => format!("n/a ({why})"),
+            _ => "n/a".into(),
+        };
+        let flag = r["flag"]
+            .as_str()
+            .map(|f| format!(" [{f}]"))
+            .unwrap_or_default();
+        println!(
+            "{} row {} · {} = {value}{flag}\n  grader {}",
+            r["dataset"].as_str().unwrap_or(""),
+            r["row"],
+            r["figure"].as_str().unwrap_or(""),
+            r["grader"].as_str().unwrap_or(""),
+        );
+        if let Some(j) = r["judgment"].as_str() {
+            for line in j.lines() {
+                println!("  | {line}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
