@@ -67,6 +67,11 @@ describe('run detail helpers', () => {
     expect(figureOf('ttft_ms')?.direction).toBe('lower_is_better');
     expect(figureOf('tg128')).toBe(SPEED_TEST);
     expect(figureOf('ppx')).toBeNull();
+    // A metric graded by a judge or an embedder: its metric's figure, labelled with the grader.
+    expect(figureLabel('judge_em@gpt-4o.3fa2')).toBe('Judge exact match (gpt-4o.3fa2)');
+    expect(figureOf('judge@SmolLM2.1a2b')?.unit).toBe('rating');
+    expect(fmtFigure('judge@SmolLM2.1a2b', 7.5)).toBe('7.50 / 10');
+    expect(figureOf('unknown@x')).toBeNull();
   });
 
   it('tells quality aggregates by grader or registry', () => {

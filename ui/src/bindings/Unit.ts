@@ -3,4 +3,4 @@
 /**
  * What a figure's value counts, which decides how it is printed.
  */
-export type Unit = "score" | "ms" | "tokens_per_s" | "tokens" | "count" | "bytes" | "pct" | "pct_per_hour" | "pct_per_1k_tokens" | "joules_per_token" | "celsius";
+export type Unit = "score" | "rating" | "ms" | "tokens_per_s" | "tokens" | "count" | "bytes" | "pct" | "pct_per_hour" | "pct_per_1k_tokens" | "joules_per_token" | "celsius";

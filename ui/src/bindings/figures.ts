@@ -15,8 +15,10 @@ export const FIGURES = {
   "label": {"name":"label","unit":"score","direction":"higher_is_better","label":"Label","group":"quality"},
   "refusal": {"name":"refusal","unit":"score","direction":"higher_is_better","label":"Refusal","group":"quality"},
   "consistency": {"name":"consistency","unit":"score","direction":"higher_is_better","label":"Consistency","group":"quality"},
-  "judge": {"name":"judge","unit":"score","direction":"higher_is_better","label":"Judge","group":"quality"},
+  "judge": {"name":"judge","unit":"rating","direction":"higher_is_better","label":"MT-Bench rating","group":"quality"},
   "vqa_accuracy": {"name":"vqa_accuracy","unit":"score","direction":"higher_is_better","label":"VQA accuracy","group":"quality"},
+  "judge_em": {"name":"judge_em","unit":"score","direction":"higher_is_better","label":"Judge exact match","group":"quality"},
+  "judge_refusal": {"name":"judge_refusal","unit":"score","direction":"higher_is_better","label":"Judge refusal","group":"quality"},
   "ttft_ms": {"name":"ttft_ms","unit":"ms","direction":"lower_is_better","label":"TTFT","group":"timing"},
   "prefill_tokens_per_s": {"name":"prefill_tokens_per_s","unit":"tokens_per_s","direction":"higher_is_better","label":"Prefill","group":"timing"},
   "decode_tokens_per_s": {"name":"decode_tokens_per_s","unit":"tokens_per_s","direction":"higher_is_better","label":"Decode","group":"timing"},
@@ -57,3 +59,6 @@ export const SPEED_TEST: Figure = {"name":"speed_test","unit":"tokens_per_s","di
 
 /** The names of speed tests (`pp512`, `tg128`, `pp512+tg128 @ d4096`, `pp512 t/s`). */
 export const SPEED_TEST_PATTERN = "^(pp|tg)\\d+";
+
+/** Between a metric and its grader's label in a judge- or embedder-graded figure (`judge_em@gpt-4o.3fa2`). */
+export const GRADED_BY = "@";
