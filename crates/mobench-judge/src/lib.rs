@@ -37,9 +37,19 @@ pub trait Judge {
     fn chat(&mut self, request: &ChatRequest) -> Result<String, GradeError>;
 
     /// Several requests, answers in their order; a judge that can answer several at once (an
-    /// endpoint) overrides this.
+    /// endpoint) overrides this. After an error that stops grading (anything but
+    /// [`GradeError::Input`]) nothing more is asked, and the answers end there.
     fn chat_many(&mut self, requests: &[ChatRequest]) -> Vec<Result<String, GradeError>> {
-        requests.iter().map(|r| self.chat(r)).collect()
+        let mut out = Vec::with_capacity(requests.len());
+        for r in requests {
+            let answer = self.chat(r);
+            let stop = matches!(answer, Err(ref e) if !matches!(e, GradeError::Input(_)));
+            out.push(answer);
+            if stop {
+                break;
+            }
+        }
+        out
     }
 }
 

@@ -3,6 +3,7 @@
 //! and what it wrote read back).
 
 mod bad_input;
+mod grade;
 mod resume;
 mod run;
 mod score_and_fetch;

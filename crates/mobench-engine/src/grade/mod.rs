@@ -400,7 +400,9 @@ fn grade_chats(
         }
         let mut done = total - todo.len();
         progress(done, total);
-        for chunk in todo.chunks(options.concurrency.max(1) * 2) {
+        // One wave of requests at a time, each answer stored when its wave ends: a kill loses
+        // at most the requests in flight.
+        for chunk in todo.chunks(options.concurrency.max(1)) {
             if cancel.is_cancelled() {
                 return Err(grade_error(GradeError::Cancelled));
             }

@@ -1,0 +1,245 @@
+//! `mobench grade` end to end: a judge behind an OpenAI-compatible endpoint (a real HTTP server
+//! on 127.0.0.1 written here, answering as the API documents and counting what it is asked), a
+//! grading pass killed mid-way and run again asking nothing twice, `show --judgments`, and the
+//! bad grader specs and endpoints that are one clear line.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::support::{wait_out, Env, COMMAND_TIMEOUT};
+
+/// An OpenAI-shaped chat endpoint: every answer is "Correct", after `delay`; it keeps each
+/// request's body.
+struct Endpoint {
+    base: String,
+    bodies: Arc<Mutex<Vec<String>>>,
+    count: Arc<AtomicUsize>,
+}
+
+fn endpoint(delay: Duration, status: u16) -> Endpoint {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}/v1", listener.local_addr().unwrap());
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let count = Arc::new(AtomicUsize::new(0));
+    let (b, c) = (bodies.clone(), count.clone());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                if line == "\r\n" {
+                    break;
+                }
+            }
+            let mut body = vec![0; length];
+            if reader.read_exact(&mut body).is_err() {
+                continue;
+            }
+            c.fetch_add(1, Ordering::SeqCst);
+            b.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&body).into_owned());
+            std::thread::sleep(delay);
+            let json = r#"{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"Correct"},"finish_reason":"stop"}]}"#;
+            let reason = if status == 200 { "OK" } else { "Unauthorized" };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{json}",
+                json.len()
+            );
+        }
+    });
+    Endpoint {
+        base,
+        bodies,
+        count,
+    }
+}
+
+/// A finished starter run with five mmlu and four refusal samples to grade.
+fn graded_run(env: &Env) -> i64 {
+    env.json(&[
+        "run",
+        "--datasets",
+        "starter_mmlu,starter_refusal",
+        "--max-tokens",
+        "2",
+        "--json",
+    ])["run_id"]
+        .as_i64()
+        .unwrap()
+}
+
+#[test]
+fn a_killed_grading_pass_resumes_and_asks_the_endpoint_nothing_twice() {
+    let env = Env::new();
+    let run_id = graded_run(&env).to_string();
+    let server = endpoint(Duration::from_millis(300), 200);
+    let args = [
+        "grade",
+        &run_id,
+        "--judge",
+        "openai:judge-model",
+        "--base-url",
+        &server.base,
+        "--concurrency",
+        "1",
+        "--json",
+    ];
+    let mut child = env.spawn(&args);
+    while server.count.load(Ordering::SeqCst) < 4 {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
+    let before = server.count.load(Ordering::SeqCst);
+
+    let report = env.json(&args);
+    let r = &report[0];
+    let total = 9;
+    // What was answered before the kill was kept (all but at most the one in flight).
+    assert!(
+        r["cached"].as_u64().unwrap() >= before as u64 - 1,
+        "{report}"
+    );
+    assert_eq!(
+        r["cached"].as_u64().unwrap() + r["asked"].as_u64().unwrap(),
+        total,
+        "{report}"
+    );
+    let asked_in_all = server.count.load(Ordering::SeqCst);
+    assert!(
+        asked_in_all <= total as usize + 1,
+        "{asked_in_all} requests"
+    );
+    let figure = r["figures"][0][1].as_str().unwrap();
+    assert!(figure.starts_with("judge_em@judge-model."), "{figure}");
+    assert_eq!(
+        r["figures"][0][2].as_f64(),
+        Some(1.0),
+        "every judgment said Correct"
+    );
+    // "Correct" says neither yes nor no to the refusal question: 0.5 each, and counted.
+    assert_eq!(r["figures"][1][2].as_f64(), Some(0.5));
+    assert_eq!(r["unparsed"], 4);
+
+    // The requests are MobileAIBench's: its system prompt, the raw question, temperature 0.
+    let body: serde_json::Value = serde_json::from_str(&server.bodies.lock().unwrap()[0]).unwrap();
+    assert_eq!(body["model"], "judge-model");
+    assert_eq!(body["temperature"], 0.0);
+    let system = body["messages"][0]["content"].as_str().unwrap();
+    assert!(
+        system.starts_with("You are a teacher and need to grade"),
+        "{system}"
+    );
+    let user = body["messages"][1]["content"].as_str().unwrap();
+    assert!(
+        user.starts_with("<question>") && user.contains("<student_answer>"),
+        "{user}"
+    );
+    assert!(
+        !user.contains("<|im_start|>"),
+        "the judge sees the raw question: {user}"
+    );
+
+    // Grading again asks nothing at all.
+    let again = env.json(&args);
+    assert_eq!(again[0]["asked"], 0);
+    assert_eq!(server.count.load(Ordering::SeqCst), asked_in_all);
+
+    // Each judge's answer is shown with its sample.
+    let shown = env.json(&["show", &run_id, "--judgments", "--json"]);
+    let rows = shown.as_array().unwrap();
+    assert_eq!(rows.len(), total as usize);
+    assert!(rows.iter().all(|r| r["judgment"] == "Correct"));
+    // The offline figures and the judge's stand side by side, each with its grader.
+    let detail = env.show(run_id.parse().unwrap());
+    let graders: Vec<&str> = detail["aggregates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["dataset"] == "starter_mmlu" && a["stat"] == "mean")
+        .filter_map(|a| a["grader"].as_str())
+        .collect();
+    assert!(graders.contains(&"mobench-offline/1"), "{graders:?}");
+    assert!(
+        graders.iter().any(|g| g.starts_with("judge:openai:")),
+        "{graders:?}"
+    );
+}
+
+#[test]
+fn bad_graders_and_endpoints_are_one_clear_line_and_keep_the_figures() {
+    let env = Env::new();
+    let run_id = graded_run(&env).to_string();
+    let before = env.show(run_id.parse().unwrap())["aggregates"].clone();
+
+    let line = env
+        .run(&["grade", &run_id, "--judge", "gpt-4o"])
+        .error_line();
+    assert!(line.contains("unknown grader `gpt-4o`"), "{line}");
+    let line = env.run(&["grade", &run_id]).error_line();
+    assert!(line.contains("--judge"), "{line}");
+    let line = env
+        .command(&["grade", &run_id, "--judge", "openai:gpt-4o"])
+        .env_remove("OPENAI_API_KEY")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+        .unwrap();
+    assert!(line.contains("OPENAI_API_KEY"), "{line}");
+    // A wrong key: the endpoint says 401, once, and the key is never printed.
+    let refusing = endpoint(Duration::ZERO, 401);
+    let out = wait_out(
+        env.command(&[
+            "grade",
+            &run_id,
+            "--judge",
+            "openai:gpt-4o",
+            "--base-url",
+            &refusing.base,
+        ])
+        .env("OPENAI_API_KEY", "sk-secret-test-key")
+        .spawn()
+        .unwrap(),
+        COMMAND_TIMEOUT,
+    );
+    let line = out.error_line_with(true);
+    assert!(line.contains("401"), "{line}");
+    assert!(!out.stderr.contains("sk-secret") && !out.stdout.contains("sk-secret"));
+    assert_eq!(
+        refusing.count.load(Ordering::SeqCst),
+        1,
+        "a 401 is not retried"
+    );
+    // A judge file that is not a chat model.
+    let plain = env.path().join("plain.gguf");
+    crate::support::write_model(
+        &mobench_gen::ModelSpec {
+            chat_template: None,
+            ..mobench_gen::ModelSpec::tiny()
+        },
+        &plain,
+    );
+    let line = env
+        .run(&[
+            "grade",
+            &run_id,
+            "--judge",
+            &format!("local:{}", plain.display()),
+        ])
+        .error_line();
+    assert!(line.contains("chat template"), "{line}");
+
+    assert_eq!(env.show(run_id.parse().unwrap())["aggregates"], before);
+}
