@@ -228,6 +228,16 @@ pub fn all() -> impl Iterator<Item = &'static Figure> {
 /// ones and from another grader's, so nothing mixes them silently.
 pub const GRADED_BY: char = '@';
 
+/// Between a figure's name and the number of one of a sample's several values of it (MT-Bench's
+/// second turn: `judge@gpt-4.3fa2#2`): the dataset's figure pools every part, as FastChat pools
+/// both turns' ratings.
+pub const PART_OF: char = '#';
+
+/// The figure a score stored as `name` counts toward: `name` without a [`PART_OF`] suffix.
+pub fn whole(name: &str) -> &str {
+    name.split_once(PART_OF).map_or(name, |(whole, _)| whole)
+}
+
 /// The figure a stored or shown name stands for: an exact registered name, a speed test's name,
 /// or a metric graded by a judge or an embedder (`judge_em@…` is `judge_em`'s figure).
 pub fn lookup(name: &str) -> Option<&'static Figure> {
@@ -332,6 +342,8 @@ mod tests {
         );
         assert_eq!(lookup("judge@x").unwrap().unit, Unit::Rating);
         assert_eq!(lookup("nonsense@x"), None);
+        assert_eq!(whole("judge@x.3fa2#2"), "judge@x.3fa2");
+        assert_eq!(whole("judge_em@x"), "judge_em@x");
     }
 
     #[test]

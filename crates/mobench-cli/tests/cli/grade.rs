@@ -20,6 +20,11 @@ struct Endpoint {
 }
 
 fn endpoint(delay: Duration, status: u16) -> Endpoint {
+    answering("Correct", delay, status)
+}
+
+/// An endpoint whose every chat answer is `content`.
+fn answering(content: &'static str, delay: Duration, status: u16) -> Endpoint {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}/v1", listener.local_addr().unwrap());
     let bodies = Arc::new(Mutex::new(Vec::new()));
@@ -51,7 +56,12 @@ fn endpoint(delay: Duration, status: u16) -> Endpoint {
                 .unwrap()
                 .push(String::from_utf8_lossy(&body).into_owned());
             std::thread::sleep(delay);
-            let json = r#"{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"Correct"},"finish_reason":"stop"}]}"#;
+            let json = serde_json::json!({
+                "id": "x", "object": "chat.completion",
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": content}}],
+            })
+            .to_string();
             let reason = if status == 200 { "OK" } else { "Unauthorized" };
             let _ = write!(
                 stream,
@@ -177,6 +187,63 @@ fn a_killed_grading_pass_resumes_and_asks_the_endpoint_nothing_twice() {
         graders.iter().any(|g| g.starts_with("judge:openai:")),
         "{graders:?}"
     );
+}
+
+#[test]
+fn mt_bench_is_graded_turn_by_turn_with_fastchats_prompts() {
+    let env = Env::new();
+    let run_id = env.json(&[
+        "run",
+        "--datasets",
+        "starter_mt_bench",
+        "--max-tokens",
+        "2",
+        "--json",
+    ])["run_id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let server = answering("The answer is fine. Rating: [[8]]", Duration::ZERO, 200);
+    let report = env.json(&[
+        "grade",
+        &run_id,
+        "--judge",
+        "openai:gpt-4",
+        "--base-url",
+        &server.base,
+        "--json",
+    ]);
+    let r = &report[0];
+    // The writing question's two turns are judged; the reasoning one needs a reference answer
+    // that FastChat has only for MT-Bench's own questions.
+    assert_eq!(r["asked"], 2, "{report}");
+    assert_eq!(r["figures"][0][2].as_f64(), Some(8.0), "{report}");
+    assert!(
+        r["missing"][0]
+            .as_str()
+            .unwrap()
+            .contains("reference answer"),
+        "{report}"
+    );
+    let bodies = server.bodies.lock().unwrap();
+    let first: serde_json::Value = serde_json::from_str(&bodies[0]).unwrap();
+    let second: serde_json::Value = serde_json::from_str(&bodies[1]).unwrap();
+    let user = |b: &serde_json::Value| b["messages"][1]["content"].as_str().unwrap().to_string();
+    assert!(
+        user(&first).contains("[The Start of Assistant's Answer]"),
+        "{}",
+        user(&first)
+    );
+    assert!(
+        user(&second).contains("<|The Start of Assistant A's Conversation with User|>"),
+        "{}",
+        user(&second)
+    );
+    // Each turn's rating is the sample's, in the samples export.
+    let csv = env.sample_rows(run_id.parse().unwrap());
+    let figure = r["figures"][0][1].as_str().unwrap();
+    assert_eq!(csv.column(figure)[0], "8");
+    assert_eq!(csv.column(&format!("{figure}#2"))[0], "8");
 }
 
 #[test]

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use mobench_judge::protocol::{self, JudgeInput, Protocol};
 use mobench_judge::{ChatRequest, Embedder, GradeError, Judge};
-use mobench_metrics::figure::GRADED_BY;
+use mobench_metrics::figure::{GRADED_BY, PART_OF};
 use mobench_metrics::Metric;
 use mobench_store::{RunKind, SampleRow, ScoreRecord, Store};
 use mobench_tasks::{load, Catalog, DatasetDef, Example};
@@ -430,16 +430,17 @@ fn grade_chats(
         }
         let mut first_missing = None;
         for (i, s) in d.samples.iter().enumerate() {
-            let score = match unaskable.remove(&i) {
-                Some(why) => missing_score(&figure, &grader, why),
+            let scores = match unaskable.remove(&i) {
+                Some(why) => vec![missing_score(&figure, &grader, why)],
                 None => score_chats(d.protocol, &figure, &grader, &per_sample[i], report),
             };
-            if let Some(why) = &score.missing_reason {
-                first_missing.get_or_insert_with(|| format!("{}: {why}", d.def.name));
-            } else {
-                report.graded += 1;
+            match scores.iter().find_map(|sc| sc.missing_reason.as_ref()) {
+                Some(why) if scores.iter().all(|sc| sc.value.is_none()) => {
+                    first_missing.get_or_insert_with(|| format!("{}: {why}", d.def.name));
+                }
+                _ => report.graded += 1,
             }
-            store.put_scores(s.id, &[score])?;
+            store.put_scores(s.id, &scores)?;
         }
         report.missing.extend(first_missing);
     }
@@ -520,53 +521,59 @@ fn kept(text: &str) -> String {
     text.chars().take(KEPT_JUDGMENT_CHARS).collect()
 }
 
-/// One sample's figure from its judgments.
+/// One sample's figures from its judgments: one, or for MT-Bench one per turn (`judge@x`,
+/// `judge@x#2`), which the aggregates pool as FastChat does (a rating that cannot be read is left
+/// out, not counted as a value).
 fn score_chats(
     protocol: Protocol,
     figure: &str,
     grader: &str,
     answers: &[Result<String, String>],
     report: &mut GradeReport,
-) -> ScoreRecord {
+) -> Vec<ScoreRecord> {
     if let Some(Err(why)) = answers.iter().find(|a| a.is_err()) {
-        return missing_score(figure, grader, why.clone());
+        return vec![missing_score(figure, grader, why.clone())];
     }
     let texts: Vec<&str> = answers.iter().filter_map(|a| a.as_deref().ok()).collect();
-    let (value, unparsed) = match protocol {
-        Protocol::MtBench => {
-            let ratings: Vec<Option<f64>> = texts
-                .iter()
-                .map(|t| protocol::parse_mt_bench_rating(t))
-                .collect();
-            let failed = ratings.iter().filter(|r| r.is_none()).count();
-            (protocol::mt_bench_score(&ratings), failed)
-        }
-        p => match protocol::parse_judgment(p, texts[0]) {
-            Some(v) => (Some(v.value), usize::from(!v.parsed)),
-            None => (None, 1),
-        },
+    let graded = |metric: String, value: Option<f64>, text: &str, unparsed: bool| ScoreRecord {
+        metric,
+        value,
+        extracted: Some(kept(text)),
+        flag: unparsed.then(|| "unparsed".to_string()),
+        missing_reason: value
+            .is_none()
+            .then(|| "the judge's rating could not be read".to_string()),
+        grader: grader.to_string(),
     };
-    report.unparsed += unparsed;
-    let flag = (unparsed > 0).then(|| format!("unparsed {unparsed} of {}", texts.len()));
-    let extracted = Some(kept(&texts.join("\n\n---\n\n")));
-    match value {
-        Some(value) => ScoreRecord {
-            metric: figure.to_string(),
-            value: Some(value),
-            extracted,
-            flag,
-            missing_reason: None,
-            grader: grader.to_string(),
-        },
-        None => ScoreRecord {
-            extracted,
-            flag,
-            ..missing_score(
-                figure,
-                grader,
-                "the judge's rating could not be read from any turn".into(),
-            )
-        },
+    match protocol {
+        Protocol::MtBench => texts
+            .iter()
+            .enumerate()
+            .map(|(turn, text)| {
+                let rating = protocol::parse_mt_bench_rating(text);
+                report.unparsed += usize::from(rating.is_none());
+                graded(figure_part(figure, turn), rating, text, rating.is_none())
+            })
+            .collect(),
+        p => {
+            let verdict = protocol::parse_judgment(p, texts[0]);
+            let unparsed = verdict.is_none_or(|v| !v.parsed);
+            report.unparsed += usize::from(unparsed);
+            vec![graded(
+                figure.to_string(),
+                verdict.map(|v| v.value),
+                texts[0],
+                unparsed,
+            )]
+        }
+    }
+}
+
+/// The name of part `index` (0-based) of a sample's figure: the figure itself, then `figure#2`, …
+fn figure_part(figure: &str, index: usize) -> String {
+    match index {
+        0 => figure.to_string(),
+        i => format!("{figure}{PART_OF}{}", i + 1),
     }
 }
 
