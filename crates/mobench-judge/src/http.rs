@@ -197,16 +197,18 @@ impl OpenAiJudge {
         self.chat_inner(request).map_err(Failure::into_grade_error)
     }
 
-    /// Every request, up to `concurrency` at once; results in input order. Once a request fails
-    /// in a way no other can escape (the key refused, the URL or model not found, retries spent,
-    /// cancelled), the requests not yet sent are not sent and carry that error.
+    /// Every request, up to `concurrency` at once; one result per request, in input order.
+    /// Until the endpoint has answered once, the first request goes alone, so that a wrong key,
+    /// URL or model costs one request, not `concurrency`. Once a request fails with anything but
+    /// [`GradeError::Input`] (the key refused, the URL or model not found, retries spent, an
+    /// answer not in the API's shape, cancelled), the requests not yet sent are not sent and
+    /// carry that error. ([`Judge::chat_many`] instead ends its answers at the first such error.)
     pub fn chat_many(&self, requests: &[ChatRequest]) -> Vec<Result<String, GradeError>> {
-        pool::map_bounded(requests, self.client.config.concurrency, |request| {
-            self.chat_inner(request)
-        })
-        .into_iter()
-        .map(|result| result.map_err(Failure::into_grade_error))
-        .collect()
+        self.client
+            .map_requests(requests, |request| self.chat_inner(request))
+            .into_iter()
+            .map(|result| result.map_err(Failure::into_grade_error))
+            .collect()
     }
 
     fn chat_inner(&self, request: &ChatRequest) -> Result<String, Failure> {
@@ -251,6 +253,20 @@ impl Judge for OpenAiJudge {
 
     fn chat(&mut self, request: &ChatRequest) -> Result<String, GradeError> {
         self.chat_one(request)
+    }
+
+    /// Up to `concurrency` at once (see [`OpenAiJudge::chat_many`]); as the trait asks, the
+    /// answers end at the first error that stops grading (anything but [`GradeError::Input`]),
+    /// even where later requests, in flight at the time, were answered.
+    fn chat_many(&mut self, requests: &[ChatRequest]) -> Vec<Result<String, GradeError>> {
+        let mut answers = OpenAiJudge::chat_many(self, requests);
+        if let Some(stop) = answers
+            .iter()
+            .position(|a| matches!(a, Err(e) if !matches!(e, GradeError::Input(_))))
+        {
+            answers.truncate(stop + 1);
+        }
+        answers
     }
 }
 
@@ -307,9 +323,9 @@ impl OpenAiEmbedder {
         }
         let batches: Vec<&[String]> = texts.chunks(self.client.config.embed_batch_size).collect();
         let mut vectors = Vec::with_capacity(texts.len());
-        let results = pool::map_bounded(&batches, self.client.config.concurrency, |batch| {
-            self.embed_batch(batch)
-        });
+        let results = self
+            .client
+            .map_requests(&batches, |batch| self.embed_batch(batch));
         for result in results {
             vectors.extend(result.map_err(Failure::into_grade_error)?);
         }
@@ -399,6 +415,8 @@ enum FailureKind {
     Refused,
     /// This request failed and retrying it will not help (a 400, a body not in the API's shape).
     Bad,
+    /// This request does not fit the model's context; the others may.
+    Input,
     /// Still failing after the retries.
     Unavailable,
     Cancelled,
@@ -426,14 +444,16 @@ impl Failure {
         }
     }
 
-    /// Whether the requests not yet sent should not be sent.
+    /// Whether the requests not yet sent should not be sent: after anything but a request
+    /// too long for the model, as grading stops then.
     pub(crate) fn ends_batch(&self) -> bool {
-        self.kind != FailureKind::Bad
+        self.kind != FailureKind::Input
     }
 
     fn into_grade_error(self) -> GradeError {
         match self.kind {
             FailureKind::Refused | FailureKind::Bad => GradeError::Backend(self.message),
+            FailureKind::Input => GradeError::Input(self.message),
             FailureKind::Unavailable => GradeError::Unavailable(self.message),
             FailureKind::Cancelled => GradeError::Cancelled,
         }
@@ -450,6 +470,9 @@ struct Client {
     shown_base: String,
     host: String,
     cancel: Option<Arc<AtomicBool>>,
+    /// Whether the endpoint has answered a request with JSON: until then requests go one at a
+    /// time.
+    proven: AtomicBool,
 }
 
 /// What one try came to.
@@ -480,7 +503,31 @@ impl Client {
             host: config.host(),
             config,
             cancel: None,
+            proven: AtomicBool::new(false),
         })
+    }
+
+    /// `work` over `items`, up to `concurrency` at once (see [`pool::map_bounded`]); the first
+    /// alone while the endpoint has not answered yet.
+    fn map_requests<T, O, F>(&self, items: &[T], work: F) -> Vec<Result<O, Failure>>
+    where
+        T: Sync,
+        O: Send,
+        F: Fn(&T) -> Result<O, Failure> + Sync,
+    {
+        let concurrency = self.config.concurrency;
+        if items.len() < 2 || concurrency < 2 || self.proven.load(Ordering::Relaxed) {
+            return pool::map_bounded(items, concurrency, work);
+        }
+        let first = work(&items[0]);
+        let mut results = match &first {
+            Err(failure) if failure.ends_batch() => {
+                (1..items.len()).map(|_| Err(failure.clone())).collect()
+            }
+            _ => pool::map_bounded(&items[1..], concurrency, work),
+        };
+        results.insert(0, first);
+        results
     }
 
     /// The URL of `endpoint` as messages and logs name it.
@@ -506,7 +553,10 @@ impl Client {
             }
             let started = Instant::now();
             let (reason, retry_after) = match self.try_once(&target, url, &body) {
-                Attempt::Done(value) => return Ok(value),
+                Attempt::Done(value) => {
+                    self.proven.store(true, Ordering::Relaxed);
+                    return Ok(value);
+                }
                 Attempt::Fail(failure) => return Err(failure),
                 Attempt::Retry {
                     reason,
@@ -675,6 +725,13 @@ impl Client {
                 reason: with_detail(format!("{status} {status_text}")),
                 retry_after,
             },
+            400 | 413 | 422 if detail_says_too_long(&detail) => Attempt::Fail(Failure {
+                kind: FailureKind::Input,
+                message: with_detail(format!(
+                    "{url} answered {status}: the request does not fit model {:?}'s context",
+                    self.config.model
+                )),
+            }),
             _ => Attempt::Fail(Failure::bad(with_detail(format!(
                 "{url} answered {status} {status_text} for model {:?}",
                 self.config.model
@@ -754,6 +811,23 @@ impl Client {
             self.config.timeout.as_secs_f64()
         )
     }
+}
+
+/// Whether a server's error text says the request is longer than the model's context, as
+/// OpenAI, vLLM, llama.cpp's server and llama-cpp-python word it.
+fn detail_says_too_long(detail: &str) -> bool {
+    let detail = detail.to_ascii_lowercase();
+    [
+        "context length",
+        "context_length",
+        "context window",
+        "context size",
+        "exceed_context",
+        "too many tokens",
+        "prompt is too long",
+    ]
+    .iter()
+    .any(|phrase| detail.contains(phrase))
 }
 
 fn is_timeout(err: &std::io::Error) -> bool {
