@@ -37,6 +37,11 @@ pub enum ErrorCode {
     Resume,
     /// An export could not be written (full disk, permissions).
     Export,
+    /// A judge or an embedder failed while grading (an endpoint that refused or answered
+    /// nonsense, a local grader that could not run).
+    Grader,
+    /// The OS keychain (where endpoint API keys are kept) is missing, locked or failed.
+    Keychain,
     /// A path to import or export was not picked by the user in a dialog.
     NotChosen,
     Store,
@@ -82,8 +87,8 @@ impl From<EngineError> for AppError {
             | EngineError::Context(_)
             | EngineError::Prompt(_)
             | EngineError::Decode(_)
-            | EngineError::Grader(_)
             | EngineError::Worker(_) => ErrorCode::Engine,
+            EngineError::Grader(_) => ErrorCode::Grader,
         };
         AppError::new(code, e.to_string())
     }

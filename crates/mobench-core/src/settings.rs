@@ -1,5 +1,6 @@
 //! The app's settings: defaults for new runs, the cool-down between queued runs, a dataset
-//! mirror. Kept as JSON in the data folder; a damaged file is set aside, never silently lost.
+//! mirror, the judges and embedders that grade runs (never their API keys: those are in the OS
+//! keychain). Kept as JSON in the data folder; a damaged file is set aside, never silently lost.
 
 use std::path::{Path, PathBuf};
 
@@ -7,6 +8,7 @@ use mobench_engine::{InferenceSettings, Preset};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{io_error, AppError, AppResult, ErrorCode};
+use crate::grading::GraderDef;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -31,6 +33,10 @@ pub struct AppSettings {
     pub cooldown_s: u32,
     /// A base URL serving the MobileAIBench dataset files, instead of their catalog URLs.
     pub dataset_mirror: Option<String>,
+    /// The judges and embedders defined for grading runs (added and removed through
+    /// `grading::graders`; a settings file from before they existed has none).
+    #[serde(default)]
+    pub graders: Vec<GraderDef>,
 }
 
 impl Default for AppSettings {
@@ -48,6 +54,7 @@ impl Default for AppSettings {
             },
             cooldown_s: 0,
             dataset_mirror: None,
+            graders: Vec::new(),
         }
     }
 }
@@ -102,7 +109,7 @@ impl AppSettings {
                 ));
             }
         }
-        Ok(())
+        crate::grading::graders::validate(&self.graders)
     }
 }
 

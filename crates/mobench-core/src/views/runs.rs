@@ -190,7 +190,7 @@ pub fn compare(store: &Store, run_ids: &[i64], baseline: i64) -> Result<Comparis
         } else {
             let aggregates = store.aggregates(run.id)?;
             for a in aggregates.iter().filter(|a| a.stat == "mean") {
-                if let Ok(m) = Metric::from_name(&a.figure) {
+                if let Some(m) = quality_metric(&a.figure) {
                     push_key(
                         &mut keys,
                         &(a.dataset.clone(), a.figure.clone(), a.stat.clone()),
@@ -252,6 +252,16 @@ pub fn compare(store: &Store, run_ids: &[i64], baseline: i64) -> Result<Comparis
         runs,
         rows,
     })
+}
+
+/// The quality metric a figure is a score of: its own (`letter`), or the one a judge or an
+/// embedder graded (`judge_em@gpt-4o.3fa2`: a row of its own, apart from the offline figure and
+/// from other graders').
+fn quality_metric(figure: &str) -> Option<Metric> {
+    let metric = figure
+        .split_once(figure::GRADED_BY)
+        .map_or(figure, |(metric, _)| metric);
+    Metric::from_name(metric).ok()
 }
 
 fn push_key(
