@@ -1,6 +1,7 @@
 //! The MobileAIBench engine, free of any front end, one folder per feature: `llama/` (llama.cpp
 //! measured: backend, model loading, the decode loop, devices, GGUF header, memory fit, model
-//! files), `suite/` (the suite run pipeline with resume), `speed/` (llama-bench's speed tests),
+//! files, a vision projector), `suite/` (the suite run pipeline with resume), `speed/`
+//! (llama-bench's speed tests), `grade/` (grading stored runs with a judge and an embedder),
 //! `worker` (what every run shares: the cancel flag, the inference thread and its events, how a
 //! run's end is stored), and the events front ends render. What front ends show of stored runs
 //! (views, export tables) is `mobench-core`'s.
