@@ -29,6 +29,15 @@ const COMMANDS: &[&str] = &[
     "compare_runs",
     "sample_diff",
     "export_csv",
+    "add_grader",
+    "remove_grader",
+    "set_grader_key",
+    "grader_has_key",
+    "keychain_problem",
+    "grading_plan",
+    "start_grading",
+    "cancel_grading",
+    "attach_grading",
 ];
 
 fn main() {

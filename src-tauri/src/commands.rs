@@ -40,7 +40,7 @@ pub struct AppInfo {
 }
 
 /// Runs blocking work on the async runtime's blocking pool with the app's state.
-async fn blocking<R: Runtime, T: Send + 'static>(
+pub(crate) async fn blocking<R: Runtime, T: Send + 'static>(
     app: AppHandle<R>,
     work: impl FnOnce(&AppState) -> AppResult<T> + Send + 'static,
 ) -> AppResult<T> {
@@ -107,9 +107,16 @@ pub fn get_settings(state: State<'_, AppState>) -> AppSettings {
     state.settings()
 }
 
+/// Saves the settings the window edits; the graders stay as they are (`add_grader` and
+/// `remove_grader` change them), so a window holding an older list cannot undo a change.
 #[tauri::command]
 pub fn save_settings(state: State<'_, AppState>, settings: AppSettings) -> AppResult<AppSettings> {
-    state.set_settings(settings)
+    state.update_settings(|current| {
+        Ok(AppSettings {
+            graders: current.graders.clone(),
+            ..settings
+        })
+    })
 }
 
 #[tauri::command]
@@ -118,6 +125,12 @@ pub async fn clear_data<R: Runtime>(app: AppHandle<R>, scope: ClearScope) -> App
         state.ensure_idle("clear data")?;
         data::clear(&state.store()?, &state.data_dir, &state.datasets_dir, scope)?;
         if scope == ClearScope::All {
+            // The graders go with the settings, and their keys with them.
+            for g in state.settings().graders {
+                if let Err(e) = state.keychain.delete(&g.id) {
+                    tracing::warn!(error = %e.message, "a grader's key stays in the keychain");
+                }
+            }
             state.set_settings(AppSettings::default())?;
         }
         Ok(())
@@ -271,6 +284,7 @@ pub async fn start_run<R: Runtime>(
     on_event: Channel<LiveEvent>,
 ) -> AppResult<QueueTicket> {
     blocking(app, move |state| {
+        state.grading.ensure_idle("start a run")?;
         state.runner.start(
             state.db.clone(),
             request.jobs(&state.store()?, &state.data_dir, &state.datasets_dir)?,
@@ -288,6 +302,7 @@ pub async fn resume_run<R: Runtime>(
     on_event: Channel<LiveEvent>,
 ) -> AppResult<QueueTicket> {
     blocking(app, move |state| {
+        state.grading.ensure_idle("resume a run")?;
         let job = runs::resume_job(&state.store()?, run_id)?;
         state
             .runner
@@ -351,6 +366,9 @@ pub async fn get_readings<R: Runtime>(app: AppHandle<R>, run_id: i64) -> AppResu
 pub async fn delete_run<R: Runtime>(app: AppHandle<R>, run_id: i64) -> AppResult<()> {
     blocking(app, move |state| {
         state.runner.ensure_not_running(run_id)?;
+        if state.grading.is_grading(run_id) {
+            state.grading.ensure_idle("delete it")?;
+        }
         Ok(state.store()?.delete_run(run_id)?)
     })
     .await

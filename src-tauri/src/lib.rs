@@ -4,6 +4,8 @@
 
 mod bindings;
 mod commands;
+mod grading;
+mod keychain;
 mod platform;
 pub mod state;
 
@@ -52,6 +54,15 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::compare_runs,
             commands::sample_diff,
             commands::export_csv,
+            grading::add_grader,
+            grading::remove_grader,
+            grading::set_grader_key,
+            grading::grader_has_key,
+            grading::keychain_problem,
+            grading::grading_plan,
+            grading::start_grading,
+            grading::cancel_grading,
+            grading::attach_grading,
         ])
 }
 
@@ -126,7 +137,11 @@ pub fn run() {
         match event {
             // Closing mid-run: stop after the token in flight and store the run as interrupted,
             // so it shows as resumable on the next start.
-            tauri::RunEvent::Exit => state.runner.shutdown(SHUTDOWN_WAIT),
+            // A grading pass stops between two requests (what was answered is cached).
+            tauri::RunEvent::Exit => {
+                state.grading.shutdown(SHUTDOWN_WAIT);
+                state.runner.shutdown(SHUTDOWN_WAIT);
+            }
             // iOS/Android leaving and re-entering the foreground (tao: "will resign active" /
             // "will enter foreground"): pause the run, then carry on (see `mobench_core::runs::lifecycle`).
             #[cfg(mobile)]

@@ -1,4 +1,5 @@
-//! What the app keeps while it runs: where its files are, its settings, and the run queue.
+//! What the app keeps while it runs: where its files are, its settings, the run queue, the
+//! grading pass and the keychain endpoint API keys are kept in.
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -6,6 +7,7 @@ use std::time::Instant;
 
 use mobench_store::Store;
 
+use mobench_core::grading::{Grading, Keychain};
 use mobench_core::runs::Runner;
 use mobench_core::settings::{self, AppSettings};
 use mobench_core::{AppResult, ErrorCode};
@@ -27,6 +29,11 @@ pub struct AppState {
     pub started: Instant,
     pub settings: Mutex<AppSettings>,
     pub runner: Runner,
+    /// The grading pass (one at a time, none while a run goes).
+    pub grading: Grading,
+    /// Where endpoint API keys are kept: the OS keychain, opened on first use (tests put
+    /// keyring's mock store here).
+    pub keychain: Keychain,
 }
 
 impl AppState {
@@ -47,6 +54,8 @@ impl AppState {
             started,
             settings: Mutex::new(settings),
             runner: Runner::default(),
+            grading: Grading::default(),
+            keychain: Keychain::lazy(crate::keychain::open),
         })
     }
 
@@ -69,7 +78,22 @@ impl AppState {
         Ok(s)
     }
 
+    /// The settings `change` makes of the current ones, saved; the settings are locked
+    /// throughout, so two changes never lose one another.
+    pub fn update_settings(
+        &self,
+        change: impl FnOnce(&AppSettings) -> AppResult<AppSettings>,
+    ) -> AppResult<AppSettings> {
+        let mut current = self.settings.lock().unwrap_or_else(|p| p.into_inner());
+        let next = change(&current)?;
+        settings::save(&self.data_dir, &next)?;
+        *current = next.clone();
+        Ok(next)
+    }
+
+    /// Fails with `Busy` while a run or a grading pass goes on.
     pub fn ensure_idle(&self, what: &str) -> AppResult<()> {
-        self.runner.ensure_idle(what)
+        self.runner.ensure_idle(what)?;
+        self.grading.ensure_idle(what)
     }
 }

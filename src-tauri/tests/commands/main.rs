@@ -4,6 +4,7 @@
 
 mod app;
 mod datasets;
+mod grading;
 mod lifecycle;
 mod models;
 mod runs;
