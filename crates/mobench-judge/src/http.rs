@@ -470,8 +470,8 @@ struct Client {
     shown_base: String,
     host: String,
     cancel: Option<Arc<AtomicBool>>,
-    /// Whether the endpoint has answered a request with JSON: until then requests go one at a
-    /// time.
+    /// Whether the endpoint has answered a request (with JSON, or saying it was too long): until
+    /// then a batch's first request goes alone.
     proven: AtomicBool,
 }
 
@@ -557,7 +557,13 @@ impl Client {
                     self.proven.store(true, Ordering::Relaxed);
                     return Ok(value);
                 }
-                Attempt::Fail(failure) => return Err(failure),
+                Attempt::Fail(failure) => {
+                    // Too long for the model: the key, URL and model were all accepted.
+                    if failure.kind == FailureKind::Input {
+                        self.proven.store(true, Ordering::Relaxed);
+                    }
+                    return Err(failure);
+                }
                 Attempt::Retry {
                     reason,
                     retry_after,
