@@ -321,6 +321,35 @@ async function flow(browser, vp) {
     await shot(page, V, 'settings');
   });
 
+  await step(`[${V}] judges: an endpoint with its key in Settings, then grading a run with it`, async () => {
+    const key = 'sk-browser-test-5e0c';
+    await page.getByTestId('grader-kind').selectOption('endpoint');
+    await page.getByTestId('grader-name').fill('OpenAI');
+    await page.getByTestId('grader-endpoint-model').fill('gpt-4o');
+    await page.getByTestId('grader-key').fill(key);
+    await page.getByTestId('add-grader').click();
+    await page.getByTestId('key-status').filter({ hasText: 'kept in the keychain' }).waitFor();
+    const sk = await calls(page, 'set_grader_key');
+    check(sk.length === 1 && sk[0].args.key === key && sk[0].args.graderId === 'g-1', `[${V}] set_grader_key args wrong: ${JSON.stringify(sk)}`);
+    const ad = await calls(page, 'add_grader');
+    check(ad.length === 1 && !JSON.stringify(ad).includes(key), `[${V}] the key went to add_grader`);
+    check(!(await page.content()).includes(key), `[${V}] the key is shown in the page`);
+    await shot(page, V, 'settings-graders');
+    await page.evaluate(() => (location.hash = '#/runs/1'));
+    await page.getByTestId('grade-run').click();
+    await page.getByTestId('grade-plan').waitFor();
+    await page.getByTestId('grade-start').click();
+    await page.getByTestId('grade-progress-text').filter({ hasText: '12 of 24 requests' }).waitFor();
+    const st = (await calls(page, 'start_grading')).pop();
+    check(st?.args.runId === 1 && st.args.judge === 'g-1' && st.args.embedder === null, `[${V}] start_grading args wrong: ${JSON.stringify(st)}`);
+    await shot(page, V, 'run-detail-grading');
+    await page.evaluate(() => window.__stub.finishGrading());
+    await page.getByTestId('grade-result').waitFor();
+    await page.locator('[data-testid=quality-table]').filter({ hasText: 'Judge exact match (gpt-4o.3fa2)' }).waitFor();
+    check((await text(page, 'grade-result')).includes('Graded 24 samples'), `[${V}] grading result not shown`);
+    await shot(page, V, 'run-detail-graded');
+  });
+
   await step(`[${V}] empty states`, async () => {
     await page.evaluate(() => window.__TAURI_INTERNALS__.invoke('clear_data', { scope: 'runs' }));
     await page.getByTestId('nav-history').click();

@@ -49,7 +49,11 @@
     { name: 'hotpotqa', suite: 'mobileaibench', task: 'qa', rows: 1000, bytes: 2100000, builtin: false, present: false, downloadable: true, licence: 'CC BY-SA 4.0', metrics: ['f1'], multimodal: false },
     { name: 'mmlu', suite: 'mobileaibench', task: 'mcq', rows: 14042, bytes: 7000000, builtin: false, present: true, downloadable: true, licence: 'MIT', metrics: ['accuracy'], multimodal: false },
   ];
-  let settings = { defaults: { preset: 'mobile', examples: 10, threads: 4, n_ctx: 2048, gpu_layers: 0, max_tokens: null, template: null }, cooldown_s: 10, dataset_mirror: null };
+  let settings = { defaults: { preset: 'mobile', examples: 10, threads: 4, n_ctx: 2048, gpu_layers: 0, max_tokens: null, template: null }, cooldown_s: 10, dataset_mirror: null, graders: [] };
+  // Grading: the keys the window handed over (never sent back), and the runs a judge graded.
+  const keys = new Set();
+  const judged = new Set();
+  let graderSeq = 0;
   const info = { version: '0.1.0', platform: 'linux', data_dir: '/home/me/.local/share/mobench', db_path: '/home/me/.local/share/mobench/mobench.sqlite', db_path_editable: true, models_dir: '/home/me/.local/share/mobench/models', datasets_dir: '/home/me/.local/share/mobench/datasets', shared_dir: null, export_dir: null, llama: 'b4600 (abc1234)', threads_max: 8 };
 
   function modelRow(m, id) {
@@ -119,6 +123,9 @@
       aggregates.push({ dataset: ds, task: 'qa', figure: 'errors', stat: 'count', value: 1, n: 12, missing_reason: null, grader: null });
       aggregates.push({ dataset: ds, task: 'qa', figure: 'truncated', stat: 'count', value: 2, n: 12, missing_reason: null, grader: null });
     }
+    if (judged.has(id)) {
+      for (const ds of dsNames) aggregates.push({ dataset: ds, task: 'qa', figure: 'judge_em@gpt-4o.3fa2', stat: 'mean', value: 0.75, n: 12, missing_reason: null, grader: 'judge:openai:gpt-4o@https://api.openai.com/v1' });
+    }
     return {
       run, settings: { preset: 'mobile', examples: 10, threads: 4, n_ctx: 2048, gpu_layers: 0, max_tokens: 128, template: null, sample_seed: 42 },
       device: { os: 'linux', os_version: 'Ubuntu 24.04', kernel_version: '6.8.0', arch: 'x86_64', device_model: null, device_name: 'bench-box', cpu_brand: 'AMD EPYC 7B13', physical_cores: 4, logical_cores: 8, performance_cores: null, efficiency_cores: null, total_memory_bytes: 16 * 1024 ** 3, gpu: null, metal: null, unavailable: [{ field: 'gpu', reason: 'no GPU found' }, { field: 'device_model', reason: 'not exposed by this OS' }], llama_cpp: { bindings: 'llama-cpp-2 0.1.140', system_info: 'AVX2 = 1', cpu_info: 'CPU', gpu_info: '', backends: 'CPU', unused_cpu_features: ['AVX512'] } },
@@ -183,7 +190,34 @@
       case 'app_info': return info;
       case 'ui_ready': return 321;
       case 'get_settings': return settings;
-      case 'save_settings': settings = args.settings; return settings;
+      case 'save_settings': settings = { ...args.settings, graders: settings.graders }; return settings;
+      case 'add_grader': {
+        const g = args.grader;
+        const name = g.name || (g.source.kind === 'local' ? g.source.path.split('/').pop().replace(/\.gguf$/, '') : g.source.model);
+        settings = { ...settings, graders: [...settings.graders, { id: `g-${++graderSeq}`, name, role: g.role, source: g.source }] };
+        return settings;
+      }
+      case 'remove_grader': keys.delete(args.graderId); settings = { ...settings, graders: settings.graders.filter((g) => g.id !== args.graderId) }; return settings;
+      case 'set_grader_key': keys.add(args.graderId); return null;
+      case 'grader_has_key': return keys.has(args.graderId);
+      case 'keychain_problem': return null;
+      case 'grading_plan': return { run_id: args.runId, judge: dsNames, embedder: [] };
+      case 'start_grading': {
+        if (state.grading) return err('busy', `run ${state.grading} is being graded: wait for it to finish or cancel it first`);
+        const send = makeSender(args.onEvent);
+        const runId = args.runId;
+        state.grading = runId;
+        setTimeout(() => send({ event: 'progress', run_id: runId, stage: 'judge', done: 12, total: 24 }), 100);
+        state.finishGrading = () => {
+          state.grading = null;
+          judged.add(runId);
+          send({ event: 'progress', run_id: runId, stage: 'judge', done: 24, total: 24 });
+          send({ event: 'finished', result: { run_id: runId, graded: 24, asked: 20, cached: 4, unparsed: 1, missing: [], figures: dsNames.map((d) => ({ dataset: d, figure: 'judge_em@gpt-4o.3fa2', value: 0.75 })) } });
+        };
+        return null;
+      }
+      case 'cancel_grading': return !!state.grading;
+      case 'attach_grading': return null;
       case 'clear_data': if (args.scope === 'runs' || args.scope === 'all') runs = []; return null;
       case 'list_models': return models;
       case 'import_model': {

@@ -53,6 +53,7 @@ describe('Settings screen', () => {
       defaults: { ...settings.defaults, examples: null },
       cooldown_s: 30,
       dataset_mirror: 'https://mirror.example/ds/',
+      graders: [],
     });
   });
 

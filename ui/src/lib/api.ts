@@ -23,6 +23,10 @@ import type { SampleDiff } from '../bindings/SampleDiff';
 import type { ExportKind } from '../bindings/ExportKind';
 import type { ExportReport } from '../bindings/ExportReport';
 import type { ModelFit } from '../bindings/ModelFit';
+import type { NewGrader } from '../bindings/NewGrader';
+import type { GradingPlan } from '../bindings/GradingPlan';
+import type { GradeEvent } from '../bindings/GradeEvent';
+import type { GradingStatus } from '../bindings/GradingStatus';
 
 /** A backend error, or `tauri` when there is no backend (the UI opened in a plain browser). */
 export type AppError = Omit<BackendError, 'code'> & { code: ErrorCode | 'tauri' };
@@ -44,6 +48,8 @@ const NEXT_STEP: Record<AppError['code'], string> = {
   builtin_model: 'The built-in model cannot be deleted.',
   resume: 'Start a new run instead.',
   export: 'Choose another location with enough free space and write permission.',
+  grader: "Check the judge or embedder in Settings: its endpoint's address, model name and API key, or its model file.",
+  keychain: 'Unlock the system keychain (or start a Secret Service such as GNOME Keyring), or use a grader that needs no API key.',
   not_chosen: 'Pick the file again in the file dialog.',
   store: 'Restart the app; if it persists, clear runs in Settings.',
   io: 'Check free space and file permissions, then retry.',
@@ -137,6 +143,22 @@ export const api = {
   sampleDiff: (runIds: number[], dataset: string) => call<SampleDiff>('sample_diff', { runIds, dataset }),
   exportCsv: (kind: ExportKind, runIds: number[], baseline: number | null, path: string) =>
     call<ExportReport>('export_csv', { kind, runIds, baseline, path }),
+  /** Adds a judge or an embedder (a model of Models is checked to be one); the new settings. */
+  addGrader: (grader: NewGrader) => call<AppSettings>('add_grader', { grader }),
+  /** Removes a grader and the API key kept for it; the new settings. */
+  removeGrader: (graderId: string) => call<AppSettings>('remove_grader', { graderId }),
+  /** Hands an endpoint's API key to the OS keychain. It is never sent back: only whether one is kept. */
+  setGraderKey: (graderId: string, key: string) => call<null>('set_grader_key', { graderId, key }),
+  graderHasKey: (graderId: string) => call<boolean>('grader_has_key', { graderId }),
+  /** null when API keys can be kept, else the one line that says why not. */
+  keychainProblem: () => call<string | null>('keychain_problem'),
+  /** Which datasets of a run a judge and an embedder would grade. */
+  gradingPlan: (runId: number) => call<GradingPlan>('grading_plan', { runId }),
+  startGrading: (runId: number, judge: string | null, embedder: string | null, onEvent: (e: GradeEvent) => void) =>
+    call<null>('start_grading', { runId, judge, embedder, onEvent: channel(onEvent) }),
+  cancelGrading: () => call<boolean>('cancel_grading'),
+  /** Attaches this window to the grading pass in progress (after a reload); null when none goes on. */
+  attachGrading: (onEvent: (e: GradeEvent) => void) => call<GradingStatus | null>('attach_grading', { onEvent: channel(onEvent) }),
 };
 
 export type Api = typeof api;

@@ -1,4 +1,7 @@
 import type { CompareRow } from '../bindings/CompareRow';
+import type { Comparison } from '../bindings/Comparison';
+import { GRADED_BY } from '../bindings/figures';
+import { figureLabel, isQualityFigure } from './figures';
 
 export type Tone = 'better' | 'worse' | 'same' | 'none';
 
@@ -28,4 +31,41 @@ export function groupByDataset(rows: CompareRow[]): RowGroup[] {
     g.rows.push(r);
   }
   return out;
+}
+
+/** A graded figure's name split at the grader: `judge_em@gpt-4o.3fa2` → ['judge_em', 'gpt-4o.3fa2']. */
+function splitGrader(figure: string): [string, string | null] {
+  const at = figure.indexOf(GRADED_BY);
+  return at > 0 ? [figure.slice(0, at), figure.slice(at + 1)] : [figure, null];
+}
+
+/**
+ * Which graders produced which quality figures, in one line, when a comparison has figures of a
+ * judge or an embedder (each is a row of its own, apart from the offline figure); null otherwise.
+ */
+export function graderNote(cmp: Comparison): string | null {
+  type Who = { metrics: string[]; runs: Set<number> };
+  const by = new Map<string, Who>();
+  const offline = '';
+  for (const row of cmp.rows) {
+    if (!isQualityFigure(row.figure)) continue;
+    const [metric, grader] = splitGrader(row.figure);
+    const key = grader ?? offline;
+    let who = by.get(key);
+    if (!who) by.set(key, (who = { metrics: [], runs: new Set() }));
+    const label = figureLabel(metric);
+    if (!who.metrics.includes(label)) who.metrics.push(label);
+    row.values.forEach((v, j) => {
+      if (v !== null) who.runs.add(cmp.runs[j].id);
+    });
+  }
+  if (![...by.keys()].some((k) => k !== offline)) return null;
+  const runs = (s: Set<number>) => {
+    const ids = [...s].sort((a, b) => a - b).map((id) => `#${id}`);
+    return ids.length ? ` (${ids.length === 1 ? 'run' : 'runs'} ${ids.join(', ')})` : ' (no run)';
+  };
+  const parts = [...by.entries()]
+    .sort(([a], [b]) => (a === offline ? 1 : b === offline ? -1 : a.localeCompare(b)))
+    .map(([k, who]) => `${k === offline ? 'the offline rules' : k} gave ${who.metrics.join(', ')}${runs(who.runs)}`);
+  return `Graded by: ${parts.join('; ')}.`;
 }
