@@ -3,11 +3,11 @@
 //! grading pass of a run, which goes on on its own thread while the window shows its progress.
 
 use mobench_core::grading::{
-    self, graders, GradeEvent, GradeJob, GradingPlan, GradingStatus, NewGrader,
+    self, graders, GradeEvent, GradeJob, GraderSource, GradingPlan, GradingStatus, NewGrader,
 };
 use mobench_core::library;
 use mobench_core::settings::AppSettings;
-use mobench_core::AppResult;
+use mobench_core::{AppError, AppResult, ErrorCode};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
 
@@ -57,7 +57,20 @@ pub async fn set_grader_key<R: Runtime>(
     key: String,
 ) -> AppResult<()> {
     blocking(app, move |state| {
-        graders::find(&state.settings(), &grader_id)?;
+        let settings = state.settings();
+        let grader = graders::find(&settings, &grader_id)?;
+        if !matches!(
+            grader.source,
+            GraderSource::Endpoint {
+                needs_key: true,
+                ..
+            }
+        ) {
+            return Err(AppError::new(
+                ErrorCode::Settings,
+                format!("`{}` needs no API key", grader.name),
+            ));
+        }
         state.keychain.set(&grader_id, &key)
     })
     .await

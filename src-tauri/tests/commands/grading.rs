@@ -269,6 +269,12 @@ fn an_endpoints_key_goes_to_the_keychain_and_the_endpoint_and_nowhere_else() {
 fn the_tiny_model_grades_a_run_as_a_judge_through_the_commands() {
     let (t, _) = app_with_mock_keychain();
     let judge = local_judge(&t);
+    let (code, message) = t.err(
+        "set_grader_key",
+        json!({ "graderId": judge, "key": "sk-not-for-a-local-model" }),
+    );
+    assert_eq!(code, "settings");
+    assert_eq!(message, "`mobench-tiny` needs no API key");
     // An embedder must be an embedding model: the built-in one is refused with why.
     let (code, message) = t.err(
         "add_grader",
