@@ -71,6 +71,21 @@ cargo_tests() {
   fi
 }
 
+# Grading through a real OpenAI-compatible server: llama-cpp-python's (pip compiles llama.cpp for
+# it once, about 6 minutes on 2 cores; cached outside the repository), over the generated tiny
+# model, with the client's own test and the CLI's through a fault-injecting proxy.
+openai_server() {
+  local model url
+  model=$(mktemp -d)/tiny.gguf
+  ./target/debug/mobench-gen --preset tiny --out "$model" >/dev/null
+  url=$(bash scripts/openai-server.sh start --model "$model" --pooling mean)
+  local rc=0
+  MOBENCH_OPENAI_BASE_URL="$url" cargo test -p mobench-judge --test http_server -- --ignored || rc=1
+  MOBENCH_OPENAI_BASE_URL="$url" cargo test -p mobench-cli --test cli real_server -- --ignored || rc=1
+  bash scripts/openai-server.sh stop
+  return $rc
+}
+
 # The app once, for the end-to-end test and the .deb alike. In the debug profile this reuses what
 # `cargo test` compiled except the crates whose features the tests widen (tauri's `test`).
 app() {
@@ -94,6 +109,7 @@ stage deps deps
 stage format cargo fmt --all -- --check
 stage ui ui
 stage "cargo test" cargo_tests "$@"
+stage "openai server" openai_server
 stage "browser tests" bash -c 'cd ui && npm run test:browser'
 stage "app build ($APP_PROFILE, .deb)" app
 stage e2e e2e

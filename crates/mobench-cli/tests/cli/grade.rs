@@ -310,3 +310,141 @@ fn bad_graders_and_endpoints_are_one_clear_line_and_keep_the_figures() {
 
     assert_eq!(env.show(run_id.parse().unwrap())["aggregates"], before);
 }
+
+/// A proxy in front of `upstream` (host:port) that answers the first request with 429 and a
+/// `Retry-After` of one second, the second with a 500, the third by dropping the connection, and
+/// passes every later one through; it counts what it saw.
+fn faulty_proxy(upstream: String) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}/v1", listener.local_addr().unwrap());
+    let count = Arc::new(AtomicUsize::new(0));
+    let c = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut client) = stream else { return };
+            let n = c.fetch_add(1, Ordering::SeqCst);
+            let mut reader = BufReader::new(client.try_clone().unwrap());
+            let mut head = Vec::new();
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                // One request per connection: the upstream closes after answering.
+                if line.to_ascii_lowercase().starts_with("connection:") {
+                    continue;
+                }
+                if line == "\r\n" {
+                    head.extend_from_slice(b"Connection: close\r\n\r\n");
+                    break;
+                }
+                head.extend_from_slice(line.as_bytes());
+            }
+            let mut body = vec![0; length];
+            if reader.read_exact(&mut body).is_err() {
+                continue;
+            }
+            match n {
+                0 => {
+                    let _ = client.write_all(b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                }
+                1 => {
+                    let _ = client.write_all(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                }
+                2 => drop(client),
+                _ => {
+                    let Ok(mut up) = std::net::TcpStream::connect(&upstream) else {
+                        continue;
+                    };
+                    let _ = up.write_all(&head);
+                    let _ = up.write_all(&body);
+                    let mut answer = Vec::new();
+                    let _ = up.read_to_end(&mut answer);
+                    let _ = client.write_all(&answer);
+                }
+            }
+        }
+    });
+    (base, count)
+}
+
+/// Grading through llama-cpp-python's OpenAI-compatible server, behind a proxy that injects a
+/// 429 with Retry-After, a 500 and a dropped connection: the retries get through, and a grading
+/// pass run again asks nothing. Run by scripts/test.sh's "openai server" stage:
+///
+/// ```text
+/// export MOBENCH_OPENAI_BASE_URL=$(scripts/openai-server.sh start --model tiny.gguf --pooling mean)
+/// cargo test -p mobench-cli --test cli real_server -- --ignored
+/// ```
+#[test]
+#[ignore = "needs MOBENCH_OPENAI_BASE_URL (scripts/openai-server.sh start) and --ignored"]
+fn grading_through_a_real_server_behind_a_faulty_proxy() {
+    let real = std::env::var("MOBENCH_OPENAI_BASE_URL")
+        .expect("set MOBENCH_OPENAI_BASE_URL (scripts/openai-server.sh start prints it)");
+    let upstream = real
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .trim_end_matches("/v1")
+        .to_string();
+    let (base, seen) = faulty_proxy(upstream);
+    let env = Env::new();
+    let run_id = graded_run(&env).to_string();
+    let adv = env.json(&[
+        "run",
+        "--suite",
+        "mobileaibench",
+        "--datasets",
+        "adv_instruction",
+        "--datasets-dir",
+        crate::support::shared_datasets().to_str().unwrap(),
+        "--limit",
+        "13",
+        "--max-tokens",
+        "4",
+        "--json",
+    ])["run_id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let args = [
+        "grade",
+        &run_id,
+        &adv,
+        "--judge",
+        "openai:judge",
+        "--embedder",
+        "openai:judge",
+        "--base-url",
+        &base,
+        "--concurrency",
+        "2",
+        "--json",
+    ];
+    let report = env.json(&args);
+    // 9 judgments, and the 13 answers embedded (fewer when answers repeat), after three faults.
+    assert_eq!(report[0]["asked"], 9, "{report}");
+    assert_eq!(report[0]["graded"], 9, "{report}");
+    assert!(report[1]["asked"].as_u64().unwrap() >= 1, "{report}");
+    // Rows 0-11 are a group's original and its eleven variants; row 12 opens the next group,
+    // whose variants this run did not reach: it is set apart, not an error.
+    assert_eq!(report[1]["graded"], 11, "{report}");
+    assert!(seen.load(Ordering::SeqCst) >= 3 + 9);
+    let figure = report[1]["figures"][0][1].as_str().unwrap();
+    assert!(figure.starts_with("consistency@judge."), "{figure}");
+
+    let before = seen.load(Ordering::SeqCst);
+    let again = env.json(&args);
+    assert_eq!(
+        (again[0]["asked"].as_u64(), again[1]["asked"].as_u64()),
+        (Some(0), Some(0))
+    );
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        before,
+        "nothing is asked twice"
+    );
+}

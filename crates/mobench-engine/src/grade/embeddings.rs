@@ -81,9 +81,16 @@ pub(super) fn grade_embeddings(
             progress(i + 1, total);
         }
         let references: Vec<&str> = d.samples.iter().map(|s| s.reference.as_str()).collect();
-        let grouping = protocol::group_adv_rows(&references)
+        let (grouping, alone) = group_rows(&references)
             .map_err(|e| EngineError::Grader(format!("{}: {e}", d.def.name)))?;
         let mut scores: Vec<Option<ScoreRecord>> = vec![None; total];
+        for row in alone {
+            scores[row] = Some(missing_score(
+                &figure,
+                &grader,
+                "none of its group's perturbed prompts is in this run".into(),
+            ));
+        }
         for group in &grouping.groups {
             let Some(original) = &vectors[group.original] else {
                 for &v in &group.variants {
@@ -131,4 +138,67 @@ pub(super) fn grade_embeddings(
         }
     }
     Ok(())
+}
+
+/// The rows grouped as MobileAIBench groups them. A run of some of the rows (`--limit`) may hold
+/// an original whose variants it did not reach, which the paper's full set never has: such
+/// originals are set apart (returned second) instead of failing the whole pass.
+fn group_rows(
+    references: &[&str],
+) -> Result<(protocol::AdvGrouping, Vec<usize>), protocol::AdvError> {
+    let mut alone = Vec::new();
+    loop {
+        let kept: Vec<(usize, &str)> = references
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|(i, _)| !alone.contains(i))
+            .collect();
+        let answers: Vec<&str> = kept.iter().map(|(_, r)| *r).collect();
+        match protocol::group_adv_rows(&answers) {
+            Ok(mut grouping) => {
+                // Back to the run's row numbers.
+                let at = |i: usize| kept[i].0;
+                for g in &mut grouping.groups {
+                    g.original = at(g.original);
+                    g.variants.iter_mut().for_each(|v| *v = at(*v));
+                }
+                grouping.unused_rows.iter_mut().for_each(|r| *r = at(*r));
+                return Ok((grouping, alone));
+            }
+            Err(protocol::AdvError::NoVariants { group }) => {
+                let rows: Vec<usize> = kept
+                    .iter()
+                    .filter(|(_, r)| protocol::parse_adv_label(r).is_some_and(|l| l.group == group))
+                    .map(|(i, _)| *i)
+                    .collect();
+                if rows.is_empty() {
+                    return Err(protocol::AdvError::NoVariants { group });
+                }
+                alone.extend(rows);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::group_rows;
+
+    #[test]
+    fn an_original_whose_variants_a_limited_run_did_not_reach_is_set_apart() {
+        let refs = ["0||a||original", "0||a||x", "0||a||y", "1||b||original"];
+        let (grouping, alone) = group_rows(&refs).unwrap();
+        assert_eq!(alone, [3]);
+        assert_eq!(grouping.groups.len(), 1);
+        assert_eq!(grouping.groups[0].original, 0);
+        assert_eq!(grouping.groups[0].variants, [1, 2]);
+        // Rows are renumbered back when an earlier row is set apart.
+        let refs = ["1||b||original", "0||a||original", "0||a||x"];
+        let (grouping, alone) = group_rows(&refs).unwrap();
+        assert_eq!(alone, [0]);
+        assert_eq!(grouping.groups[0].original, 1);
+        assert_eq!(grouping.groups[0].variants, [2]);
+    }
 }
