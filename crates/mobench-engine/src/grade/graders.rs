@@ -56,7 +56,7 @@ pub(super) fn with_judge(
             })
         }
         GraderSpec::OpenAi(model) => {
-            let mut judge = remote::judge(model, options)?;
+            let mut judge = remote::judge(model, options, cancel)?;
             let label = label(model, &judge.id());
             work(&mut ReadyJudge {
                 judge: &mut *judge,
@@ -75,6 +75,7 @@ pub struct ReadyEmbedder<'a> {
 pub(super) fn with_embedder(
     spec: &GraderSpec,
     options: &GradeOptions,
+    cancel: &CancelFlag,
     work: &mut dyn FnMut(&mut ReadyEmbedder) -> Result<(), EngineError>,
 ) -> Result<(), EngineError> {
     match spec {
@@ -91,7 +92,7 @@ pub(super) fn with_embedder(
             })
         }
         GraderSpec::OpenAi(model) => {
-            let mut embedder = remote::embedder(model, options)?;
+            let mut embedder = remote::embedder(model, options, cancel)?;
             let label = label(model, &embedder.id());
             work(&mut ReadyEmbedder {
                 embedder: &mut *embedder,

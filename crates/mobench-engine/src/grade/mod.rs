@@ -126,7 +126,7 @@ pub fn grade_runs(
         })?;
     }
     if let Some(spec) = &options.embedder {
-        with_embedder(spec, options, &mut |embedder| {
+        with_embedder(spec, options, cancel, &mut |embedder| {
             for (run, report) in runs.iter().zip(reports.iter_mut()) {
                 grade_embeddings(&mut store, run, embedder, cancel, report, progress)?;
             }
