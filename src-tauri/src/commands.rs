@@ -284,6 +284,7 @@ pub async fn start_run<R: Runtime>(
     on_event: Channel<LiveEvent>,
 ) -> AppResult<QueueTicket> {
     blocking(app, move |state| {
+        let _starting = state.starting();
         state.grading.ensure_idle("start a run")?;
         state.runner.start(
             state.db.clone(),
@@ -302,6 +303,7 @@ pub async fn resume_run<R: Runtime>(
     on_event: Channel<LiveEvent>,
 ) -> AppResult<QueueTicket> {
     blocking(app, move |state| {
+        let _starting = state.starting();
         state.grading.ensure_idle("resume a run")?;
         let job = runs::resume_job(&state.store()?, run_id)?;
         state

@@ -105,6 +105,7 @@ pub async fn start_grading<R: Runtime>(
     on_event: Channel<GradeEvent>,
 ) -> AppResult<()> {
     blocking(app, move |state| {
+        let _starting = state.starting();
         let job = GradeJob::prepare(
             &state.settings(),
             &state.keychain,

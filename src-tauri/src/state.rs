@@ -34,6 +34,9 @@ pub struct AppState {
     /// Where endpoint API keys are kept: the OS keychain, opened on first use (tests put
     /// keyring's mock store here).
     pub keychain: Keychain,
+    /// Held while a run or a grading pass is checked for and started, so that two windows (or
+    /// two quick clicks) cannot start one of each at once.
+    pub starting: Mutex<()>,
 }
 
 impl AppState {
@@ -56,6 +59,7 @@ impl AppState {
             runner: Runner::default(),
             grading: Grading::default(),
             keychain: Keychain::lazy(crate::keychain::open),
+            starting: Mutex::new(()),
         })
     }
 
@@ -89,6 +93,11 @@ impl AppState {
         settings::save(&self.data_dir, &next)?;
         *current = next.clone();
         Ok(next)
+    }
+
+    /// Held while a run or a grading pass is started (see `starting`).
+    pub fn starting(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.starting.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Fails with `Busy` while a run or a grading pass goes on.
