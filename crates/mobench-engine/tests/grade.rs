@@ -114,11 +114,7 @@ fn a_local_judge_grades_with_the_papers_prompts_and_grading_again_asks_nothing()
     assert_eq!(first.graded, 6);
     let rows = aggregates(&s, run_id);
     let em = mean(&rows, "starter_mmlu", "judge_em@").expect("a judge figure for mmlu");
-    assert!(
-        em.figure.starts_with("judge_em@tiny."),
-        "{}",
-        em.figure
-    );
+    assert!(em.figure.starts_with("judge_em@tiny."), "{}", em.figure);
     assert!(em
         .grader
         .as_deref()
