@@ -345,6 +345,32 @@ pub fn compare(store: &Store, run_ids: &[i64], json: bool) -> Result<ExitCode> {
         "baseline: run {}; (+) better, (-) worse than the baseline",
         run_ids[0]
     );
+    // Quality figures from different graders sit on rows of their own; say which gave which.
+    let mut graders: Vec<(String, String)> = Vec::new();
+    for r in &selected {
+        for a in store.aggregates(r.id)? {
+            let shown = rows.iter().any(|row| row.figure == a.figure);
+            if let (true, Some(g)) = (shown && a.stat == "mean", a.grader) {
+                let entry = (g, a.figure);
+                if !graders.contains(&entry) {
+                    graders.push(entry);
+                }
+            }
+        }
+    }
+    let distinct: std::collections::BTreeSet<&str> =
+        graders.iter().map(|(g, _)| g.as_str()).collect();
+    if distinct.len() > 1 {
+        println!("graded by:");
+        for g in distinct {
+            let figures: Vec<&str> = graders
+                .iter()
+                .filter(|(x, _)| x == g)
+                .map(|(_, f)| f.as_str())
+                .collect();
+            println!("  {g}: {}", figures.join(", "));
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
