@@ -240,9 +240,9 @@ fn grade_with(
             "run {}: {} samples graded ({} requests asked, {} from the cache, {} judgments unparsed)",
             r.run_id, r.graded, r.asked, r.cached, r.unparsed
         );
-        for (dataset, figure, value) in &r.figures {
-            let v = value.map_or("n/a".to_string(), |v| format!("{v:.3}"));
-            println!("  {dataset:<24} {figure:<48} {v}");
+        for f in &r.figures {
+            let v = f.value.map_or("n/a".to_string(), |v| format!("{v:.3}"));
+            println!("  {:<24} {:<48} {v}", f.dataset, f.figure);
         }
         for why in &r.missing {
             println!("  not graded: {why}");

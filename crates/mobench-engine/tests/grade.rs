@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use mobench_engine::grade::{grade_runs, GradeOptions, GradeReport, GraderSpec};
+use mobench_engine::grade::{grade_runs, GradeOptions, GradeResult, GraderSpec};
 use mobench_engine::{run_suite, CancelFlag, Control, Event, InferenceSettings, RunRequest};
 use mobench_gen::{write_gguf, ModelSpec};
 use mobench_store::{AggregateRow, Store};
@@ -68,7 +68,7 @@ fn options(judge: Option<GraderSpec>, embedder: Option<GraderSpec>) -> GradeOpti
     }
 }
 
-fn grade(s: &Scratch, run_id: i64, options: &GradeOptions) -> GradeReport {
+fn grade(s: &Scratch, run_id: i64, options: &GradeOptions) -> GradeResult {
     grade_runs(
         &s.db,
         &[run_id],

@@ -2,7 +2,7 @@
 import type { GradedFigure } from "./GradedFigure";
 
 /**
- * How a grading pass went.
+ * How grading went for one run.
  */
 export type GradeResult = { run_id: number, 
 /**
@@ -10,14 +10,15 @@ export type GradeResult = { run_id: number,
  */
 graded: number, 
 /**
- * Requests a grader answered now; the others came from the cache of earlier passes.
+ * Requests sent to a grader now (the others came from the cache of earlier passes).
  */
 asked: number, cached: number, 
 /**
- * Judgments that could not be read (counted as MobileAIBench counted them).
+ * Judgments that said neither yes/no nor correct/incorrect (counted as 0.5, as the paper
+ * did), or MT-Bench ratings that could not be read (left out, as FastChat does).
  */
 unparsed: number, 
 /**
- * Datasets some of whose samples could not be graded, with why.
+ * Datasets some of whose samples could not be graded, with why (the first one each).
  */
 missing: Array<string>, figures: Array<GradedFigure>, };

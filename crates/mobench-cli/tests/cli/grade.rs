@@ -133,15 +133,15 @@ fn a_killed_grading_pass_resumes_and_asks_the_endpoint_nothing_twice() {
         asked_in_all <= total as usize + 1,
         "{asked_in_all} requests"
     );
-    let figure = r["figures"][0][1].as_str().unwrap();
+    let figure = r["figures"][0]["figure"].as_str().unwrap();
     assert!(figure.starts_with("judge_em@judge-model."), "{figure}");
     assert_eq!(
-        r["figures"][0][2].as_f64(),
+        r["figures"][0]["value"].as_f64(),
         Some(1.0),
         "every judgment said Correct"
     );
     // "Correct" says neither yes nor no to the refusal question: 0.5 each, and counted.
-    assert_eq!(r["figures"][1][2].as_f64(), Some(0.5));
+    assert_eq!(r["figures"][1]["value"].as_f64(), Some(0.5));
     assert_eq!(r["unparsed"], 4);
 
     // The requests are MobileAIBench's: its system prompt, the raw question, temperature 0.
@@ -217,7 +217,7 @@ fn mt_bench_is_graded_turn_by_turn_with_fastchats_prompts() {
     // The writing question's two turns are judged; the reasoning one needs a reference answer
     // that FastChat has only for MT-Bench's own questions.
     assert_eq!(r["asked"], 2, "{report}");
-    assert_eq!(r["figures"][0][2].as_f64(), Some(8.0), "{report}");
+    assert_eq!(r["figures"][0]["value"].as_f64(), Some(8.0), "{report}");
     assert!(
         r["missing"][0]
             .as_str()
@@ -241,7 +241,7 @@ fn mt_bench_is_graded_turn_by_turn_with_fastchats_prompts() {
     );
     // Each turn's rating is the sample's, in the samples export.
     let csv = env.sample_rows(run_id.parse().unwrap());
-    let figure = r["figures"][0][1].as_str().unwrap();
+    let figure = r["figures"][0]["figure"].as_str().unwrap();
     assert_eq!(csv.column(figure)[0], "8");
     assert_eq!(csv.column(&format!("{figure}#2"))[0], "8");
 }
@@ -433,7 +433,7 @@ fn grading_through_a_real_server_behind_a_faulty_proxy() {
     // whose variants this run did not reach: it is set apart, not an error.
     assert_eq!(report[1]["graded"], 11, "{report}");
     assert!(seen.load(Ordering::SeqCst) >= 3 + 9);
-    let figure = report[1]["figures"][0][1].as_str().unwrap();
+    let figure = report[1]["figures"][0]["figure"].as_str().unwrap();
     assert!(figure.starts_with("consistency@judge."), "{figure}");
 
     let before = seen.load(Ordering::SeqCst);

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use mobench_engine::grade::{grade_runs, GradeOptions, GradeReport, GraderSpec};
+use mobench_engine::grade::{grade_runs, GradeOptions, GraderSpec};
+pub use mobench_engine::grade::{GradeResult, GradedFigure};
 use mobench_engine::CancelFlag;
 use mobench_judge::protocol::Protocol;
 use mobench_store::{RunKind, Store};
@@ -62,60 +63,6 @@ pub fn plan(store: &Store, run_id: i64) -> AppResult<GradingPlan> {
 pub enum GradeStage {
     Judge,
     Embedder,
-}
-
-/// A figure a grading pass gave a dataset (its mean over the dataset's samples).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[cfg_attr(feature = "ts", ts(export))]
-pub struct GradedFigure {
-    pub dataset: String,
-    pub figure: String,
-    pub value: Option<f64>,
-}
-
-/// How a grading pass went.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[cfg_attr(feature = "ts", ts(export))]
-pub struct GradeResult {
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
-    pub run_id: i64,
-    /// Samples given a figure.
-    pub graded: usize,
-    /// Requests a grader answered now; the others came from the cache of earlier passes.
-    pub asked: usize,
-    pub cached: usize,
-    /// Judgments that could not be read (counted as MobileAIBench counted them).
-    pub unparsed: usize,
-    /// Datasets some of whose samples could not be graded, with why.
-    pub missing: Vec<String>,
-    pub figures: Vec<GradedFigure>,
-}
-
-impl GradeResult {
-    fn add(&mut self, reports: Vec<GradeReport>) {
-        for r in reports {
-            self.graded += r.graded;
-            self.asked += r.asked;
-            self.cached += r.cached;
-            self.unparsed += r.unparsed;
-            self.missing.extend(r.missing);
-            for (dataset, figure, value) in r.figures {
-                if !self
-                    .figures
-                    .iter()
-                    .any(|f| f.dataset == dataset && f.figure == figure)
-                {
-                    self.figures.push(GradedFigure {
-                        dataset,
-                        figure,
-                        value,
-                    });
-                }
-            }
-        }
-    }
 }
 
 /// What a grading pass tells whoever watches it.
@@ -442,12 +389,7 @@ impl Grading {
     ) {
         let mut result = GradeResult {
             run_id,
-            graded: 0,
-            asked: 0,
-            cached: 0,
-            unparsed: 0,
-            missing: Vec::new(),
-            figures: Vec::new(),
+            ..Default::default()
         };
         for (stage, options) in passes {
             self.update(|s| {
@@ -472,7 +414,7 @@ impl Grading {
                 }
             };
             match grade_runs(&db, &[run_id], &options, &cancel, &mut progress) {
-                Ok(reports) => result.add(reports),
+                Ok(reports) => reports.into_iter().for_each(|r| result.merge(r)),
                 Err(e) => {
                     let event = if cancel.is_cancelled() {
                         GradeEvent::Cancelled { run_id }

@@ -10,7 +10,7 @@ use mobench_metrics::Metric;
 use mobench_store::{SampleRow, ScoreRecord, Store};
 
 use super::graders::ReadyJudge;
-use super::{grade_error, GradeOptions, GradeReport, GradedDataset, OnProgress, RunToGrade};
+use super::{grade_error, GradeOptions, GradeResult, GradedDataset, OnProgress, RunToGrade};
 use crate::error::EngineError;
 use crate::worker::CancelFlag;
 
@@ -28,7 +28,7 @@ pub(super) fn grade_chats(
     ready: &mut ReadyJudge,
     options: &GradeOptions,
     cancel: &CancelFlag,
-    report: &mut GradeReport,
+    report: &mut GradeResult,
     progress: &mut OnProgress,
 ) -> Result<(), EngineError> {
     let grader = format!("judge:{}", ready.judge.id());
@@ -201,7 +201,7 @@ fn score_chats(
     figure: &str,
     grader: &str,
     answers: &[Result<String, String>],
-    report: &mut GradeReport,
+    report: &mut GradeResult,
 ) -> Vec<ScoreRecord> {
     if let Some(Err(why)) = answers.iter().find(|a| a.is_err()) {
         return vec![missing_score(figure, grader, why.clone())];

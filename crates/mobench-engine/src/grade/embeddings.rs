@@ -9,7 +9,7 @@ use mobench_store::{ScoreRecord, Store};
 
 use super::chats::missing_score;
 use super::graders::ReadyEmbedder;
-use super::{grade_error, GradeReport, OnProgress, RunToGrade};
+use super::{grade_error, GradeResult, OnProgress, RunToGrade};
 use crate::error::EngineError;
 use crate::worker::CancelFlag;
 
@@ -20,7 +20,7 @@ pub(super) fn grade_embeddings(
     run: &RunToGrade,
     ready: &mut ReadyEmbedder,
     cancel: &CancelFlag,
-    report: &mut GradeReport,
+    report: &mut GradeResult,
     progress: &mut OnProgress,
 ) -> Result<(), EngineError> {
     let grader = format!("embed:{}", ready.embedder.id());

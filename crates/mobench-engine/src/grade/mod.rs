@@ -68,22 +68,53 @@ pub struct GradeOptions {
     pub threads: u32,
 }
 
+/// One dataset's figure from a grading pass.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct GradedFigure {
+    pub dataset: String,
+    /// `judge_em@<label>`, `consistency@<label>`, …
+    pub figure: String,
+    pub value: Option<f64>,
+}
+
 /// How grading went for one run.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct GradeReport {
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct GradeResult {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub run_id: i64,
     /// Samples given a figure.
     pub graded: usize,
-    /// Requests sent to a grader now (the others came from the cache).
+    /// Requests sent to a grader now (the others came from the cache of earlier passes).
     pub asked: usize,
     pub cached: usize,
     /// Judgments that said neither yes/no nor correct/incorrect (counted as 0.5, as the paper
     /// did), or MT-Bench ratings that could not be read (left out, as FastChat does).
     pub unparsed: usize,
-    /// Samples that could not be graded, with why (first one per dataset).
+    /// Datasets some of whose samples could not be graded, with why (the first one each).
     pub missing: Vec<String>,
-    /// The dataset figures, `(dataset, figure, value)`.
-    pub figures: Vec<(String, String, Option<f64>)>,
+    pub figures: Vec<GradedFigure>,
+}
+
+impl GradeResult {
+    /// Adds a later pass over the same run (another grader's).
+    pub fn merge(&mut self, other: GradeResult) {
+        self.graded += other.graded;
+        self.asked += other.asked;
+        self.cached += other.cached;
+        self.unparsed += other.unparsed;
+        self.missing.extend(other.missing);
+        for f in other.figures {
+            if !self
+                .figures
+                .iter()
+                .any(|g| g.dataset == f.dataset && g.figure == f.figure)
+            {
+                self.figures.push(f);
+            }
+        }
+    }
 }
 
 /// Progress: `(done, total)` requests of the current grader.
@@ -97,7 +128,7 @@ pub fn grade_runs(
     options: &GradeOptions,
     cancel: &CancelFlag,
     progress: &mut OnProgress,
-) -> Result<Vec<GradeReport>, EngineError> {
+) -> Result<Vec<GradeResult>, EngineError> {
     if options.judge.is_none() && options.embedder.is_none() {
         return Err(EngineError::Settings(
             "give a judge (--judge) or an embedder (--embedder)".into(),
@@ -109,9 +140,9 @@ pub fn grade_runs(
     for &run_id in run_ids {
         runs.push(RunToGrade::read(&store, &catalog, run_id, options)?);
     }
-    let mut reports: Vec<GradeReport> = runs
+    let mut reports: Vec<GradeResult> = runs
         .iter()
-        .map(|r| GradeReport {
+        .map(|r| GradeResult {
             run_id: r.run_id,
             ..Default::default()
         })
@@ -138,7 +169,11 @@ pub fn grade_runs(
         let graded: Vec<&str> = run.datasets.iter().map(|d| d.def.name.as_str()).collect();
         for a in store.aggregates(run.run_id)? {
             if a.stat == "mean" && a.figure.contains(GRADED_BY) && graded.contains(&&*a.dataset) {
-                report.figures.push((a.dataset, a.figure, a.value));
+                report.figures.push(GradedFigure {
+                    dataset: a.dataset,
+                    figure: a.figure,
+                    value: a.value,
+                });
             }
         }
     }
