@@ -80,8 +80,9 @@ openai_server() {
   ./target/debug/mobench-gen --preset tiny --out "$model" >/dev/null
   url=$(bash scripts/openai-server.sh start --model "$model" --pooling mean)
   local rc=0
-  MOBENCH_OPENAI_BASE_URL="$url" cargo test -p mobench-judge --test http_server -- --ignored || rc=1
-  MOBENCH_OPENAI_BASE_URL="$url" cargo test -p mobench-cli --test cli real_server -- --ignored || rc=1
+  # --workspace, as the cargo test stage: `-p` alone would unify other features and rebuild.
+  MOBENCH_OPENAI_BASE_URL="$url" cargo test --workspace --test http_server --test cli \
+    -- --ignored real_server chat_against_a_real_server embeddings_against_a_real_server || rc=1
   bash scripts/openai-server.sh stop
   return $rc
 }
