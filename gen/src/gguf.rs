@@ -65,6 +65,27 @@ impl TensorInfo {
     }
 }
 
+/// The `general.*` keys every file this generator writes starts with.
+pub(crate) fn general(
+    architecture: &str,
+    name: &str,
+    seed: u64,
+    file_type: u32,
+) -> Vec<(&'static str, Value)> {
+    vec![
+        ("general.architecture", Value::Str(architecture.into())),
+        ("general.name", Value::Str(name.into())),
+        (
+            "general.description",
+            Value::Str(format!(
+                "Random weights (seed {seed}) written by mobench-gen for tests and benchmarks; not a trained model"
+            )),
+        ),
+        ("general.file_type", Value::U32(file_type)),
+        ("general.alignment", Value::U32(ALIGNMENT as u32)),
+    ]
+}
+
 pub(crate) fn align(offset: u64) -> u64 {
     offset.div_ceil(ALIGNMENT) * ALIGNMENT
 }

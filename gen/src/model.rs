@@ -84,18 +84,8 @@ fn write_file(spec: &ModelSpec, path: &Path) -> io::Result<()> {
 }
 
 fn metadata(spec: &ModelSpec, vocab: vocab::Vocab) -> Vec<(&'static str, Value)> {
-    let mut kv = vec![
-        ("general.architecture", Value::Str(ARCH.into())),
-        ("general.name", Value::Str(spec.name.clone())),
-        (
-            "general.description",
-            Value::Str(format!(
-                "Random weights (seed {}) written by mobench-gen for tests and benchmarks; not a trained model",
-                spec.seed
-            )),
-        ),
-        ("general.file_type", Value::U32(spec.dtype.file_type())),
-        ("general.alignment", Value::U32(gguf::ALIGNMENT as u32)),
+    let mut kv = gguf::general(ARCH, &spec.name, spec.seed, spec.dtype.file_type());
+    kv.extend([
         ("llama.vocab_size", Value::U32(spec.n_vocab() as u32)),
         ("llama.context_length", Value::U32(spec.n_ctx_train)),
         ("llama.embedding_length", Value::U32(spec.n_embd)),
@@ -123,7 +113,7 @@ fn metadata(spec: &ModelSpec, vocab: vocab::Vocab) -> Vec<(&'static str, Value)>
         ("tokenizer.ggml.eot_token_id", Value::U32(vocab::IM_END_ID)),
         ("tokenizer.ggml.add_bos_token", Value::Bool(true)),
         ("tokenizer.ggml.add_eos_token", Value::Bool(false)),
-    ];
+    ]);
     if let Some(template) = &spec.chat_template {
         kv.push(("tokenizer.chat_template", Value::Str(template.clone())));
     }

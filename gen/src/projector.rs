@@ -193,18 +193,8 @@ fn write_file(spec: &ProjectorSpec, path: &Path) -> io::Result<()> {
 }
 
 fn metadata(spec: &ProjectorSpec) -> Vec<(&'static str, Value)> {
-    vec![
-        ("general.architecture", Value::Str("clip".into())),
-        ("general.name", Value::Str(spec.name.clone())),
-        (
-            "general.description",
-            Value::Str(format!(
-                "Random weights (seed {}) written by mobench-gen for tests and benchmarks; not a trained model",
-                spec.seed
-            )),
-        ),
-        ("general.file_type", Value::U32(spec.dtype.file_type())),
-        ("general.alignment", Value::U32(gguf::ALIGNMENT as u32)),
+    let mut kv = gguf::general("clip", &spec.name, spec.seed, spec.dtype.file_type());
+    kv.extend([
         ("clip.projector_type", Value::Str("mlp".into())),
         ("clip.has_vision_encoder", Value::Bool(true)),
         ("clip.has_text_encoder", Value::Bool(false)),
@@ -223,9 +213,13 @@ fn metadata(spec: &ProjectorSpec) -> Vec<(&'static str, Value)> {
         // CLIP's own joint-embedding width; the llava graph does not use it, but clip.cpp
         // requires the key.
         ("clip.vision.projection_dim", Value::U32(spec.n_embd_out)),
-        ("clip.vision.image_mean", Value::F32Array(IMAGE_MEAN.to_vec())),
+        (
+            "clip.vision.image_mean",
+            Value::F32Array(IMAGE_MEAN.to_vec()),
+        ),
         ("clip.vision.image_std", Value::F32Array(IMAGE_STD.to_vec())),
-    ]
+    ]);
+    kv
 }
 
 /// How a tensor's values are made.
