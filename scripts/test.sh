@@ -15,6 +15,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 APP_PROFILE=${MOBENCH_APP_PROFILE:-debug}
+# A test run builds once: incremental caches only cost disk (several GiB of the debug target,
+# which a CI machine with little free disk ran out of). Set CARGO_INCREMENTAL=1 to keep them.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 # shellcheck source=lib/app-build.sh
 source scripts/lib/app-build.sh
 app_profile_ok "$APP_PROFILE"
@@ -44,6 +47,7 @@ report() {
   for i in "${!STAGE_NAMES[@]}"; do printf '%-28s %8s\n' "${STAGE_NAMES[$i]}" "$(mmss "${STAGE_SECS[$i]}")"; done
   [ -z "$CURRENT" ] || printf '%-28s %8s  FAILED\n' "$CURRENT" "$(mmss $((SECONDS - STAGE_T)))"
   printf '%-28s %8s\n' total "$(mmss $((SECONDS - STARTED)))"
+  printf '%-28s %8s\n' "disk: target/" "$(du -sh target 2>/dev/null | cut -f1)"
   exit $rc
 }
 trap report EXIT
