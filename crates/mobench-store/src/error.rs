@@ -16,6 +16,16 @@ pub enum StoreError {
         "database schema migration {version} failed: {message}; the database was left as it was"
     )]
     Migration { version: usize, message: String },
+    #[error("bundle {path}: {message}")]
+    Bundle { path: PathBuf, message: String },
+    #[error("{from}: {message}; nothing was imported")]
+    Invalid { from: String, message: String },
+    #[error("run {uuid} from {from} is already here as run {local_id} with different content; nothing was imported (delete run {local_id} here to take the incoming copy)")]
+    Conflict {
+        uuid: String,
+        local_id: i64,
+        from: String,
+    },
     #[error("no run with id {0}")]
     NoSuchRun(i64),
     #[error("database error: {0}")]

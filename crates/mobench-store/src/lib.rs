@@ -17,7 +17,10 @@ pub mod speed;
 pub mod stats;
 
 pub use aggregate::TIMING_FIGURES;
-pub use db::Store;
+pub use db::{
+    travelling_columns, ImportReport, Merged, RunData, Store, TableRows, BUNDLE_APPLICATION_ID,
+    RUN_TABLES,
+};
 pub use error::{Result, StoreError};
 pub use records::*;
 pub use stats::{percentile, Stats};

@@ -192,6 +192,12 @@ pub struct RunRow {
     pub model: ModelRow,
     /// The vision projector loaded beside the model, for a multimodal run.
     pub projector: Option<ProjectorRecord>,
+    /// The run's globally unique id (UUID v7), the same on every device that holds it.
+    pub uuid: String,
+    /// The device that made the run (its install's UUID).
+    pub device_id: String,
+    /// Where an imported run came from (a bundle, a PostgreSQL server); `None`: made here.
+    pub origin: Option<String>,
 }
 
 /// A vision projector (mmproj GGUF) as a run used it.

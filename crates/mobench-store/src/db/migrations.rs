@@ -6,7 +6,7 @@ use rusqlite::Connection;
 
 use crate::{Result, StoreError};
 
-const MIGRATIONS: &[&str] = &[
+pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_init.sql"),
     include_str!("../../migrations/0002_speed.sql"),
     include_str!("../../migrations/0003_telemetry.sql"),
@@ -15,7 +15,13 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0006_paused_and_backend.sql"),
     include_str!("../../migrations/0007_images.sql"),
     include_str!("../../migrations/0008_judgments.sql"),
+    include_str!("../../migrations/0010_identity.sql"),
 ];
+
+/// The schema version this build writes.
+pub(crate) fn version() -> i64 {
+    MIGRATIONS.len() as i64
+}
 
 pub(crate) fn apply(conn: &mut Connection, path: &Path) -> Result<()> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;

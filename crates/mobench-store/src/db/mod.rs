@@ -20,6 +20,7 @@ macro_rules! read {
     };
 }
 
+mod bundle;
 mod judgments;
 mod library;
 mod migrations;
@@ -28,10 +29,13 @@ mod runs;
 mod samples;
 mod speed;
 mod store;
+mod transfer;
 
 use rusqlite::types::Value;
 
+pub use bundle::{ImportReport, BUNDLE_APPLICATION_ID};
 pub use store::Store;
+pub use transfer::{travelling_columns, Merged, RunData, TableRows, RUN_TABLES};
 
 /// Now, as every stored timestamp: RFC 3339 in UTC.
 pub(crate) fn now() -> String {

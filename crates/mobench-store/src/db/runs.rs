@@ -54,7 +54,8 @@ fn run_select() -> String {
             r.settings_json AS settings_json, r.app_version AS app_version,
             r.llama_version AS llama_version, r.device_json AS device_json,
             r.started_at AS started_at, r.finished_at AS finished_at,
-            r.projector_json AS projector_json,
+            r.projector_json AS projector_json, r.uuid AS uuid, r.device_id AS device_id,
+            r.origin AS origin,
             (SELECT COUNT(*) FROM samples s WHERE s.run_id = r.id) AS samples_done,
             (SELECT COALESCE(SUM(json_array_length(rd.rows_json)), 0) FROM run_datasets rd
              WHERE rd.run_id = r.id) AS samples_total,
@@ -82,6 +83,9 @@ fn run_from_row(r: &Row) -> rusqlite::Result<RunRow> {
             samples_total,
             model: model_from_row(r, "m_")?,
             projector: projector_from(r.get("projector_json")?)?,
+            uuid,
+            device_id,
+            origin,
         }
     ))
 }
@@ -170,8 +174,9 @@ impl Store {
         let tx = self.conn.transaction()?;
         tx.execute(
             "INSERT INTO runs (kind, model_id, status, settings_json, app_version, llama_version,
-                               device_json, started_at, pid, projector_json)
-             VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                               device_json, started_at, pid, projector_json, uuid, device_id)
+             VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,
+                     (SELECT id FROM devices WHERE here = 1))",
             params![
                 run.kind.as_str(),
                 run.model_id,
@@ -189,6 +194,7 @@ impl Store {
                         what: "projector",
                         source
                     })?,
+                uuid::Uuid::now_v7().to_string(),
             ],
         )?;
         let run_id = tx.last_insert_rowid();
