@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages the build needs on Debian/Ubuntu, only those missing.
-#   scripts/deps.sh        llama.cpp (through llama-cpp-sys-2): compilers, cmake, libclang
+#   scripts/deps.sh        llama.cpp (through llama-cpp-sys-2): compilers, cmake, libclang; and
+#                          PostgreSQL's server, which the push/pull tests start (scripts/pg.sh)
 #   scripts/deps.sh app    also the app's: WebKitGTK to build it, and for its tests WebKitWebDriver,
 #                          Xvfb (with x11-utils to find its windows) and Chromium
 # scripts/test.sh checks once and exports MOBENCH_DEPS_CHECKED (the mode it checked) for the
@@ -10,7 +11,7 @@ set -euo pipefail
 if [ -n "${MOBENCH_DEPS_CHECKED:-}" ] && { [ "${1:-}" != app ] || [ "$MOBENCH_DEPS_CHECKED" = app ]; }; then
   exit 0
 fi
-pkgs=(build-essential cmake clang libclang-dev pkg-config git)
+pkgs=(build-essential cmake clang libclang-dev pkg-config git postgresql)
 if [ "${1:-}" = "app" ]; then
   pkgs+=(libwebkit2gtk-4.1-dev webkit2gtk-driver xvfb x11-utils chromium python3)
 fi

@@ -91,6 +91,17 @@ openai_server() {
   return $rc
 }
 
+# push/pull through a real PostgreSQL server: Debian's, in a throwaway cluster on 127.0.0.1
+# (scripts/pg.sh), stopped whatever the tests do.
+postgres_server() {
+  local url rc=0
+  url=$(bash scripts/pg.sh start)
+  # --workspace, as the cargo test stage: `-p` alone would unify other features and rebuild.
+  MOBENCH_TEST_POSTGRES="$url" cargo test --workspace --test cli -- --ignored postgres_ || rc=1
+  bash scripts/pg.sh stop
+  return $rc
+}
+
 # The app once, for the end-to-end test and the .deb alike. In the debug profile this reuses what
 # `cargo test` compiled except the crates whose features the tests widen (tauri's `test`).
 app() {
@@ -115,6 +126,7 @@ stage format cargo fmt --all -- --check
 stage ui ui
 stage "cargo test" cargo_tests "$@"
 stage "openai server" openai_server
+stage postgres postgres_server
 stage "browser tests" bash -c 'cd ui && npm run test:browser'
 stage "app build ($APP_PROFILE, .deb)" app
 stage e2e e2e

@@ -32,8 +32,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// List runs
+    /// List runs (of every device whose runs were imported or pulled)
     Runs {
+        #[command(flatten)]
+        filter: RunFilterArgs,
         #[arg(long)]
         json: bool,
     },
@@ -56,9 +58,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Export runs as CSV or JSON (every suite run when none is named; speed runs in llama-bench's fields)
+    /// Export runs as CSV or JSON (every suite run when none is named; speed runs in llama-bench's
+    /// fields), or as a bundle another device imports (--bundle)
     Export {
         run_ids: Vec<i64>,
+        /// A bundle of the named runs with everything they refer to, for `mobench import` or the
+        /// app on another device
+        #[arg(long, value_name = "FILE.mobench", conflicts_with_all = ["speed", "telemetry", "samples", "format", "out"])]
+        bundle: Option<PathBuf>,
         /// Every speed run (when no run is named)
         #[arg(long, conflicts_with = "samples")]
         speed: bool,
@@ -68,10 +75,51 @@ pub enum Command {
         /// One row per sample instead of one per run and dataset
         #[arg(long)]
         samples: bool,
-        #[arg(long, value_enum)]
-        format: ExportFormat,
-        #[arg(long, value_name = "FILE")]
-        out: PathBuf,
+        #[arg(long, value_enum, required_unless_present = "bundle")]
+        format: Option<ExportFormat>,
+        #[arg(long, value_name = "FILE", required_unless_present = "bundle")]
+        out: Option<PathBuf>,
+    },
+    /// Merge bundles from other devices (`export --bundle`) into this database; a run already
+    /// here is left as it is
+    Import {
+        #[arg(required = true, value_name = "FILE.mobench")]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The same model and quantization side by side across devices: pp/tg, TTFT, decode rate,
+    /// peak memory, energy per token
+    Devices {
+        #[command(flatten)]
+        filter: RunFilterArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Copy runs to a shared PostgreSQL database (a device lab, a CI fleet); a run already
+    /// there is left as it is
+    Push {
+        #[arg(required_unless_present = "all")]
+        run_ids: Vec<i64>,
+        /// Every finished run made on this device
+        #[arg(long, conflicts_with = "run_ids")]
+        all: bool,
+        /// postgres://user:password@host:port/database
+        #[arg(long, value_name = "URL", env = "MOBENCH_POSTGRES")]
+        to: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Copy runs from a shared PostgreSQL database into this one (every run, or those the
+    /// filters keep)
+    Pull {
+        /// postgres://user:password@host:port/database
+        #[arg(long, value_name = "URL", env = "MOBENCH_POSTGRES")]
+        from: String,
+        #[command(flatten)]
+        filter: RunFilterArgs,
+        #[arg(long)]
+        json: bool,
     },
     /// The MobileAIBench datasets: list, download, verify
     Datasets {
@@ -106,6 +154,30 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Which runs: each filter given must match.
+#[derive(Args, Debug, Default, Clone)]
+pub struct RunFilterArgs {
+    /// The device's id (or its start) or a part of its name
+    #[arg(long)]
+    pub device: Option<String>,
+    /// A part of the model's name or file name, or the start of its sha256
+    #[arg(long)]
+    pub model: Option<String>,
+    /// The quantization (Q4_0, F16, ...)
+    #[arg(long)]
+    pub quant: Option<String>,
+}
+
+impl RunFilterArgs {
+    pub fn filter(&self) -> mobench_store::devices::RunFilter {
+        mobench_store::devices::RunFilter {
+            device: self.device.clone(),
+            model: self.model.clone(),
+            quant: self.quant.clone(),
+        }
+    }
 }
 
 /// Who grades: `local:PATH` (a GGUF through this llama.cpp, no network) or `openai:MODEL` (an

@@ -25,7 +25,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Run(args) => run(&db, args),
         Command::Speed(args) => crate::speed::run(&db, args, ctrl_c_cancels()),
         Command::Resume { run_id, json } => resume(&db, run_id, json),
-        Command::Runs { json } => report::runs(&open(&db)?, json),
+        Command::Runs { filter, json } => report::runs(&open(&db)?, &filter.filter(), json),
         Command::Show {
             run_id,
             judgments: true,
@@ -43,12 +43,35 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Compare { run_ids, json } => report::compare(&open(&db)?, &run_ids, json),
         Command::Export {
             run_ids,
+            bundle: Some(bundle),
+            ..
+        } => crate::share::export_bundle(&open(&db)?, &run_ids, &bundle),
+        Command::Import { files, json } => crate::share::import(&mut open(&db)?, &files, json),
+        Command::Devices { filter, json } => {
+            crate::share::devices(&open(&db)?, &filter.filter(), json)
+        }
+        Command::Push {
+            run_ids,
+            all,
+            to,
+            json,
+        } => crate::remote::push(&open(&db)?, &run_ids, all, &to, json),
+        Command::Pull { from, filter, json } => {
+            crate::remote::pull(&mut open(&db)?, &from, &filter.filter(), json)
+        }
+        Command::Export {
+            run_ids,
             speed,
             samples,
             telemetry,
             format,
             out,
+            ..
         } => {
+            // clap requires both without --bundle.
+            let (Some(format), Some(out)) = (format, out) else {
+                bail!("export needs --format and --out (or --bundle)");
+            };
             let store = open(&db)?;
             let selected = select_runs(&store, &run_ids, speed)?;
             let table = if telemetry {
@@ -69,7 +92,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-fn open(db: &Path) -> Result<Store> {
+pub(crate) fn open(db: &Path) -> Result<Store> {
     Ok(mobench_engine::open_store(db)?)
 }
 

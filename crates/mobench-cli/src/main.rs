@@ -6,7 +6,9 @@ mod commands;
 mod device;
 mod paths;
 mod progress;
+mod remote;
 mod report;
+mod share;
 mod speed;
 
 use std::process::ExitCode;

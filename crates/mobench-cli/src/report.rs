@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use mobench_metrics::figure::{self, Unit};
 use mobench_metrics::Metric;
+use mobench_store::devices::short_id;
 use mobench_store::{RunKind, RunRow, Store};
 use serde_json::{json, Value};
 
@@ -28,6 +29,9 @@ fn run_json(r: &RunRow) -> Value {
             "architecture": r.model.architecture, "quantization": r.model.quantization,
             "n_params": r.model.n_params, "size_bytes": r.model.size_bytes,
         },
+        "uuid": r.uuid,
+        "device": { "id": r.device_id, "label": r.device_label() },
+        "origin": r.origin,
         "started_at": r.started_at,
         "finished_at": r.finished_at,
         "samples_done": r.samples_done,
@@ -35,10 +39,23 @@ fn run_json(r: &RunRow) -> Value {
     })
 }
 
-pub fn runs(store: &Store, json: bool) -> Result<ExitCode> {
-    let runs = store.runs()?;
+pub fn runs(
+    store: &Store,
+    filter: &mobench_store::devices::RunFilter,
+    json: bool,
+) -> Result<ExitCode> {
+    let filtered = *filter != Default::default();
+    let runs: Vec<RunRow> = store
+        .runs()?
+        .into_iter()
+        .filter(|r| filter.matches(r))
+        .collect();
     if json {
         println!("{}", Value::Array(runs.iter().map(run_json).collect()));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if runs.is_empty() && filtered {
+        println!("no run matches");
         return Ok(ExitCode::SUCCESS);
     }
     if runs.is_empty() {
@@ -46,12 +63,12 @@ pub fn runs(store: &Store, json: bool) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{:>4}  {:<6} {:<12} {:<28} {:<8} {:>9}  started",
-        "id", "kind", "status", "model", "quant", "samples"
+        "{:>4}  {:<6} {:<12} {:<28} {:<8} {:>9}  {:<32} started",
+        "id", "kind", "status", "model", "quant", "samples", "device"
     );
     for r in &runs {
         println!(
-            "{:>4}  {:<6} {:<12} {:<28} {:<8} {:>9}  {}",
+            "{:>4}  {:<6} {:<12} {:<28} {:<8} {:>9}  {:<32} {}",
             r.id,
             r.kind,
             r.status.as_str(),
@@ -62,6 +79,7 @@ pub fn runs(store: &Store, json: bool) -> Result<ExitCode> {
             } else {
                 format!("{}/{}", r.samples_done, r.samples_total)
             },
+            truncate(&r.device_label(), 32),
             r.started_at
         );
     }
@@ -318,6 +336,12 @@ pub fn compare(store: &Store, run_ids: &[i64], json: bool) -> Result<ExitCode> {
         );
     }
     println!();
+    // Each run's device under its header, named in full below the table.
+    print!("{:<22} {:<28}", "", "device");
+    for r in &selected {
+        print!(" {:>18}", short_id(&r.device_id));
+    }
+    println!();
     for r in &rows {
         let (d, f, s, higher) = (&r.dataset, &r.figure, &r.stat, &r.higher_is_better);
         print!("{:<22} {:<28}", truncate(d, 22), format!("{f} ({s})"));
@@ -345,6 +369,15 @@ pub fn compare(store: &Store, run_ids: &[i64], json: bool) -> Result<ExitCode> {
         "baseline: run {}; (+) better, (-) worse than the baseline",
         run_ids[0]
     );
+    let mut devices: Vec<(&str, String)> = Vec::new();
+    for r in &selected {
+        if !devices.iter().any(|(id, _)| *id == r.device_id) {
+            devices.push((&r.device_id, r.device_label()));
+        }
+    }
+    for (_, label) in devices {
+        println!("device {label}");
+    }
     // Quality figures from different graders sit on rows of their own; say which gave which.
     let mut graders: Vec<(String, String)> = Vec::new();
     for r in &selected {

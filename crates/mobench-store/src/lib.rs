@@ -8,6 +8,7 @@
 
 mod aggregate;
 mod db;
+pub mod devices;
 mod error;
 pub mod export;
 pub mod library;

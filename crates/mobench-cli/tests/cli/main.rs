@@ -4,9 +4,11 @@
 
 mod bad_input;
 mod grade;
+mod postgres;
 mod resume;
 mod run;
 mod score_and_fetch;
+mod share;
 mod speed;
 mod support;
 mod telemetry;

@@ -3,6 +3,7 @@
 //! where runs answered differently, the tables they export, and the images samples showed.
 
 mod detail;
+mod devices;
 pub mod export;
 mod image;
 mod runs;
@@ -11,6 +12,7 @@ pub use detail::{
     detail, export_csv, readings, samples, sustained, ExportReport, RunDetail, SpeedTestRow,
     Sustained,
 };
+pub use devices::{devices, BoardDevice, BoardFigure, BoardGroup, BOARD_FIGURES};
 pub use image::image_data_url;
 pub use runs::{
     compare, run_summary, sample_diff, summaries, CompareRow, Comparison, HeadlineFigure,

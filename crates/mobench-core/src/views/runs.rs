@@ -37,6 +37,13 @@ pub struct RunSummary {
     pub samples_total: usize,
     /// An interrupted or failed suite run can be finished with `resume`.
     pub resumable: bool,
+    /// The run's id on every device (UUID v7).
+    pub uuid: String,
+    /// The device that made it: its id and its name (see `mobench_store::devices`).
+    pub device_id: String,
+    pub device_label: String,
+    /// Where an imported run came from (a bundle, a PostgreSQL server); `None`: made here.
+    pub origin: Option<String>,
     /// Suite runs: each quality metric's mean and the mean TTFT and decode rate, over all the
     /// run's samples. Speed runs: each test's mean tokens/s.
     pub headline: Vec<HeadlineFigure>,
@@ -49,6 +56,10 @@ fn summary(run: RunRow, headline: Vec<HeadlineFigure>) -> RunSummary {
     RunSummary {
         resumable: run.resumable(),
         model_name: run.model.display_name(),
+        device_label: run.device_label(),
+        uuid: run.uuid,
+        device_id: run.device_id,
+        origin: run.origin,
         id: run.id,
         kind: run.kind,
         status: run.status,

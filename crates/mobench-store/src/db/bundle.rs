@@ -17,10 +17,13 @@ pub const BUNDLE_APPLICATION_ID: i32 = 0x4d42_4e44;
 
 /// What an import did, run by run.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ImportReport {
     /// (local id, UUID) of each run added.
+    #[cfg_attr(feature = "ts", ts(type = "Array<[number, string]>"))]
     pub added: Vec<(i64, String)>,
     /// (local id, UUID) of each run that was already here, identical.
+    #[cfg_attr(feature = "ts", ts(type = "Array<[number, string]>"))]
     pub present: Vec<(i64, String)>,
 }
 
@@ -30,6 +33,28 @@ impl Store {
         Ok(self
             .conn
             .query_row("SELECT id FROM devices WHERE here = 1", [], |r| r.get(0))?)
+    }
+
+    /// The schema version of this mobench's databases (a shared server's schema follows it).
+    pub fn schema_version() -> i64 {
+        migrations::version()
+    }
+
+    /// The travelling columns of `table` with their declared SQL types.
+    pub fn column_types(&self, table: &str) -> Result<Vec<(String, String)>> {
+        let wanted = transfer::travelling_columns(&self.conn, table)?;
+        let mut st = self
+            .conn
+            .prepare("SELECT name, type FROM pragma_table_info(?1) ORDER BY cid")?;
+        let all = st
+            .query_map([table], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(all
+            .into_iter()
+            .filter(|(c, _)| wanted.contains(c))
+            .collect())
     }
 
     /// A run with everything that belongs to it, as it travels.
@@ -128,7 +153,8 @@ fn partial_path(out: &Path) -> PathBuf {
 fn write_bundle(path: &Path, runs: &[RunData]) -> Result<()> {
     let err = |e: rusqlite::Error| bundle_err(path, format!("cannot write it: {e}"));
     if path.exists() {
-        std::fs::remove_file(path).map_err(|e| bundle_err(path, format!("cannot write it: {e}")))?;
+        std::fs::remove_file(path)
+            .map_err(|e| bundle_err(path, format!("cannot write it: {e}")))?;
     }
     let mut conn = Connection::open(path).map_err(err)?;
     conn.pragma_update(None, "foreign_keys", true)
@@ -164,10 +190,8 @@ impl TempCopy {
     fn of(file: &Path) -> Result<TempCopy> {
         static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let copy = std::env::temp_dir().join(format!(
-            "mobench-import-{}-{n}.sqlite",
-            std::process::id()
-        ));
+        let copy =
+            std::env::temp_dir().join(format!("mobench-import-{}-{n}.sqlite", std::process::id()));
         std::fs::copy(file, &copy).map_err(|e| bundle_err(file, format!("cannot read it: {e}")))?;
         Ok(TempCopy(copy))
     }
@@ -222,7 +246,8 @@ fn read_bundle(file: &Path, copy: &Path) -> Result<Vec<RunData>> {
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .map_err(damaged)?;
     if integrity != "ok" {
-        return Err(invalid(format!("is damaged ({integrity})")));
+        let first = integrity.split_whitespace().collect::<Vec<_>>().join(" ");
+        return Err(invalid(format!("is damaged ({first})")));
     }
     if version < supported {
         migrations::apply(&mut conn, copy).map_err(|e| {
@@ -255,10 +280,7 @@ fn read_bundle(file: &Path, copy: &Path) -> Result<Vec<RunData>> {
 fn check_foreign_keys(conn: &Connection) -> std::result::Result<(), String> {
     let broken: Vec<(String, String)> = conn
         .prepare("SELECT \"table\", parent FROM pragma_foreign_key_check")
-        .and_then(|mut st| {
-            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect()
-        })
+        .and_then(|mut st| st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
         .map_err(|e| format!("cannot check its references ({e})"))?;
     match broken.first() {
         None => Ok(()),
@@ -405,7 +427,10 @@ mod tests {
         let text = dir.path().join("notes.mobench");
         std::fs::write(&text, "hello").unwrap();
         let e = b.import_bundles(&[text]).unwrap_err().to_string();
-        assert!(e.contains("notes.mobench: is not a mobench bundle (not an SQLite file)"), "{e}");
+        assert!(
+            e.contains("notes.mobench: is not a mobench bundle (not an SQLite file)"),
+            "{e}"
+        );
         let db = dir.path().join("other.sqlite");
         Connection::open(&db)
             .unwrap()

@@ -50,11 +50,7 @@ pub const RUN_TABLES: &[(&str, &str)] = &[
 
 /// Columns that belong to one database only and never travel: which device is this install,
 /// the process that ran a run here, where this database got a run from.
-const LOCAL_COLUMNS: &[(&str, &str)] = &[
-    ("devices", "here"),
-    ("runs", "pid"),
-    ("runs", "origin"),
-];
+const LOCAL_COLUMNS: &[(&str, &str)] = &[("devices", "here"), ("runs", "pid"), ("runs", "origin")];
 
 /// One table's rows of a run, the columns named.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,9 +108,7 @@ impl RunData {
             let mut st = conn.prepare(&sql)?;
             let n = columns.len();
             let rows = st
-                .query_map([run_id], |r| {
-                    (0..n).map(|i| r.get::<_, Value>(i)).collect()
-                })?
+                .query_map([run_id], |r| (0..n).map(|i| r.get::<_, Value>(i)).collect())?
                 .collect::<rusqlite::Result<Vec<Vec<Value>>>>()?;
             tables.push(TableRows {
                 table,
