@@ -38,6 +38,10 @@ const COMMANDS: &[&str] = &[
     "start_grading",
     "cancel_grading",
     "attach_grading",
+    "export_bundle",
+    "import_bundles",
+    "list_devices",
+    "take_opened_bundles",
 ];
 
 fn main() {

@@ -7,6 +7,7 @@ mod commands;
 mod grading;
 mod keychain;
 mod platform;
+pub mod sharing;
 pub mod state;
 
 use std::sync::OnceLock;
@@ -63,6 +64,10 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             grading::start_grading,
             grading::cancel_grading,
             grading::attach_grading,
+            sharing::export_bundle,
+            sharing::import_bundles,
+            sharing::list_devices,
+            sharing::take_opened_bundles,
         ])
 }
 
@@ -120,6 +125,12 @@ pub fn run() {
                 tracing::error!(error = %e.message, "the run database cannot be opened");
             }
             app.manage(state);
+            // Desktop: a `.mobench` file the app was started with (a file manager's "Open with").
+            #[cfg(desktop)]
+            sharing::opened(
+                app.handle(),
+                std::env::args_os().skip(1).map(Into::into).collect(),
+            );
             Ok(())
         })
         .build(tauri::generate_context!());
@@ -154,6 +165,13 @@ pub fn run() {
                 event: tauri::WindowEvent::Resumed,
                 ..
             } => state.runner.foreground(),
+            // macOS and iOS: a `.mobench` file opened with the app (Finder, AirDrop, the Files
+            // app's "Open in"), the document type tauri.conf.json registers.
+            #[cfg(any(target_os = "macos", target_os = "ios"))]
+            tauri::RunEvent::Opened { urls } => sharing::opened(
+                handle,
+                urls.iter().filter_map(|u| u.to_file_path().ok()).collect(),
+            ),
             _ => {}
         }
     });

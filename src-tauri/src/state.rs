@@ -37,6 +37,8 @@ pub struct AppState {
     /// Held while a run or a grading pass is checked for and started, so that two windows (or
     /// two quick clicks) cannot start one of each at once.
     pub starting: Mutex<()>,
+    /// `.mobench` files the OS opened with the app that the UI has not taken yet.
+    pub opened_bundles: Mutex<Vec<String>>,
 }
 
 impl AppState {
@@ -58,6 +60,7 @@ impl AppState {
             settings: Mutex::new(settings),
             runner: Runner::default(),
             grading: Grading::default(),
+            opened_bundles: Mutex::new(Vec::new()),
             keychain: Keychain::lazy(crate::keychain::open),
             starting: Mutex::new(()),
         })

@@ -72,7 +72,11 @@
     const done = status === 'completed' ? total : Math.floor(total / 2);
     return {
       id, kind: 'suite', status, failure: status === 'failed' ? 'model load failed: out of memory' : status === 'interrupted' ? 'cancelled by the user' : null,
-      model: modelRow(m, (id % 2) + 1), model_name: m.name, projector: null, started_at: stamp(id * 3600_000), finished_at: stamp(id * 3600_000 - 600_000),
+      model: modelRow(m, (id % 2) + 1), model_name: m.name, projector: null,
+      uuid: `0193a000-0000-7000-8000-${String(id).padStart(12, '0')}`,
+      device_id: id % 3 ? 'aaaa1111-0000-4000-8000-000000000000' : 'bbbb2222-0000-4000-8000-000000000000',
+      device_label: id % 3 ? 'Linux x86_64 [aaaa1111]' : 'iPhone 15 Pro (iPhone16,1) [bbbb2222]',
+      origin: id % 3 ? null : 'bundle phone.mobench', started_at: stamp(id * 3600_000), finished_at: stamp(id * 3600_000 - 600_000),
       samples_done: done, samples_total: total, resumable: status !== 'completed',
       headline: [ { figure: 'em', value: 0.3 + ((id * 37) % 50) / 100 }, { figure: 'ttft_ms', value: 80 + (id % 7) * 9.5 }, { figure: 'decode_tokens_per_s', value: 40 + (id % 5) * 6.25 } ],
     };
@@ -300,6 +304,21 @@
           return err('export', `No space left on the device: could not write ${args.path}.`);
         }
         return { path: args.path, rows: args.kind === 'samples' ? cfg.samplesPerRun : 12 };
+      case 'export_bundle': return { path: args.path, runs: args.runIds.length };
+      case 'import_bundles': return { added: [], present: [] };
+      case 'take_opened_bundles': return [];
+      case 'list_devices': return [{ model_name: 'Tiny', quantization: 'Q8_0', devices: [
+        { device_id: 'aaaa1111-0000-4000-8000-000000000000', device_label: 'Linux x86_64 [aaaa1111]', runs: 3, figures: [
+          { figure: 'pp512', value: 812.5, missing_reason: null, run_id: 2 }, { figure: 'tg128', value: 95.25, missing_reason: null, run_id: 2 },
+          { figure: 'ttft_ms', value: 84.5, missing_reason: null, run_id: 1 }, { figure: 'decode_tokens_per_s', value: 52.5, missing_reason: null, run_id: 1 },
+          { figure: 'peak_memory_bytes', value: 312_000_000, missing_reason: null, run_id: 1 },
+          { figure: 'energy_j_per_token', value: null, missing_reason: 'no battery on this device', run_id: 1 } ] },
+        { device_id: 'bbbb2222-0000-4000-8000-000000000000', device_label: 'iPhone 15 Pro (iPhone16,1) [bbbb2222]', runs: 1, figures: [
+          { figure: 'pp', value: null, missing_reason: 'no completed speed run on this device', run_id: null }, { figure: 'tg', value: null, missing_reason: 'no completed speed run on this device', run_id: null },
+          { figure: 'ttft_ms', value: 61.0, missing_reason: null, run_id: 3 }, { figure: 'decode_tokens_per_s', value: 71.5, missing_reason: null, run_id: 3 },
+          { figure: 'peak_memory_bytes', value: 268_000_000, missing_reason: null, run_id: 3 }, { figure: 'energy_j_per_token', value: 0.0125, missing_reason: null, run_id: 3 } ] } ] }];
+      case 'plugin:event|listen': return 1;
+      case 'plugin:event|unlisten': return null;
       case 'plugin:dialog|open': return '/home/me/Downloads/tiny.gguf';
       case 'plugin:dialog|save': return '/home/me/Documents/' + ((args.options && args.options.defaultPath) || 'export.csv');
       default: return err('internal', `stub: unknown command ${cmd}`);

@@ -10,7 +10,9 @@ export function run(id: number, status: RunStatus, extra: Partial<RunSummary> = 
   return {
     id, kind: 'suite', status, failure: status === 'completed' ? null : status === 'failed' ? 'model load failed' : 'cancelled by the user',
     model: { id: 1, path: '/m/a.gguf', sha256: 'ab', size_bytes: 1, name: 'Tiny', architecture: 'llama', n_params: 1_400_000, quantization: 'Q8_0', n_ctx_train: 512, has_chat_template: true },
-    model_name: 'Tiny', projector: null, started_at: '2026-11-21 10:00:00', finished_at: '2026-11-21 10:05:00', samples_done: 5, samples_total: 10,
+    model_name: 'Tiny', projector: null, uuid: `0193a000-0000-7000-8000-${String(id).padStart(12, '0')}`,
+    device_id: 'aaaa1111-0000-4000-8000-000000000000', device_label: 'Linux x86_64 [aaaa1111]', origin: null,
+    started_at: '2026-11-21 10:00:00', finished_at: '2026-11-21 10:05:00', samples_done: 5, samples_total: 10,
     resumable: status === 'interrupted' || status === 'failed', headline: [{ figure: 'em', value: 0.5 }, { figure: 'ttft_ms', value: 80 }], ...extra,
   };
 }

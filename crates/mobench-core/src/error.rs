@@ -44,6 +44,9 @@ pub enum ErrorCode {
     Keychain,
     /// A path to import or export was not picked by the user in a dialog.
     NotChosen,
+    /// A bundle of runs that is not one, damaged, from a newer version, or holding a run that is
+    /// here already with other figures.
+    Bundle,
     Store,
     Io,
     Internal,
@@ -81,6 +84,11 @@ impl From<EngineError> for AppError {
             }
             EngineError::Dataset(_) | EngineError::Image(_) => ErrorCode::Dataset,
             EngineError::Store(StoreError::NoSuchRun(_)) => ErrorCode::NotFound,
+            EngineError::Store(
+                StoreError::Bundle { .. }
+                | StoreError::Invalid { .. }
+                | StoreError::Conflict { .. },
+            ) => ErrorCode::Bundle,
             EngineError::Store(_) => ErrorCode::Store,
             EngineError::Resume { .. } => ErrorCode::Resume,
             EngineError::Backend(_)

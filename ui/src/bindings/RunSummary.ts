@@ -18,6 +18,18 @@ projector: ProjectorRecord | null, started_at: string, finished_at: string | nul
  */
 resumable: boolean, 
 /**
+ * The run's id on every device (UUID v7).
+ */
+uuid: string, 
+/**
+ * The device that made it: its id and its name (see `mobench_store::devices`).
+ */
+device_id: string, device_label: string, 
+/**
+ * Where an imported run came from (a bundle, a PostgreSQL server); `None`: made here.
+ */
+origin: string | null, 
+/**
  * Suite runs: each quality metric's mean and the mean TTFT and decode rate, over all the
  * run's samples. Speed runs: each test's mean tokens/s.
  */

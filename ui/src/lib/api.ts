@@ -1,5 +1,9 @@
 // Every backend call goes through this module: one typed function per command of the IPC contract.
 import { invoke, Channel } from '@tauri-apps/api/core';
+import type { BundleWritten } from '../bindings/BundleWritten';
+import type { ImportReport } from '../bindings/ImportReport';
+import type { RunFilter } from '../bindings/RunFilter';
+import type { BoardGroup } from '../bindings/BoardGroup';
 import type { AppError as BackendError } from '../bindings/AppError';
 import type { ErrorCode } from '../bindings/ErrorCode';
 import type { AppInfo } from '../bindings/AppInfo';
@@ -51,6 +55,7 @@ const NEXT_STEP: Record<AppError['code'], string> = {
   grader: "Check the judge or embedder in Settings: its endpoint's address, model name and API key, or its model file.",
   keychain: 'Unlock the system keychain (or start a Secret Service such as GNOME Keyring), or use a grader that needs no API key.',
   not_chosen: 'Pick the file again in the file dialog.',
+  bundle: 'Ask for the bundle again (export it anew on the other device), or update the app if it came from a newer one.',
   store: 'Restart the app; if it persists, clear runs in Settings.',
   io: 'Check free space and file permissions, then retry.',
   tauri: 'This screen needs the MobileAIBench app; it cannot talk to the engine here.',
@@ -143,6 +148,14 @@ export const api = {
   sampleDiff: (runIds: number[], dataset: string) => call<SampleDiff>('sample_diff', { runIds, dataset }),
   exportCsv: (kind: ExportKind, runIds: number[], baseline: number | null, path: string) =>
     call<ExportReport>('export_csv', { kind, runIds, baseline, path }),
+  /** Writes runs into a bundle (`.mobench`) at a path picked in a save dialog. */
+  exportBundle: (runIds: number[], path: string) => call<BundleWritten>('export_bundle', { runIds, path }),
+  /** Merges bundles picked in the file picker (or opened from outside) into this device's runs. */
+  importBundles: (paths: string[]) => call<ImportReport>('import_bundles', { paths }),
+  /** The same model and quantization side by side across devices. */
+  listDevices: (filter: RunFilter | null = null) => call<BoardGroup[]>('list_devices', { filter }),
+  /** `.mobench` files the OS opened the app with that no window has taken yet. */
+  takeOpenedBundles: () => call<string[]>('take_opened_bundles'),
   /** Adds a judge or an embedder (a model of Models is checked to be one); the new settings. */
   addGrader: (grader: NewGrader) => call<AppSettings>('add_grader', { grader }),
   /** Removes a grader and the API key kept for it; the new settings. */

@@ -32,3 +32,24 @@ export async function pickCsvTarget(defaultPath: string): Promise<string | null>
     throw toAppError(e);
   }
 }
+
+/** Ask where to write a bundle of runs. null = cancelled. */
+export async function pickBundleTarget(defaultPath: string): Promise<string | null> {
+  try {
+    const r = await save({ defaultPath, filters: [{ name: 'MobileAIBench runs', extensions: ['mobench'] }] });
+    return r ?? null;
+  } catch (e) {
+    throw toAppError(e);
+  }
+}
+
+/** Ask for bundles of runs to import. [] = cancelled. */
+export async function pickBundleFiles(): Promise<string[]> {
+  try {
+    const r = await open({ multiple: true, directory: false, filters: [{ name: 'MobileAIBench runs', extensions: ['mobench'] }] });
+    if (r === null || r === undefined) return [];
+    return Array.isArray(r) ? r : [r];
+  } catch (e) {
+    throw toAppError(e);
+  }
+}

@@ -6,7 +6,8 @@ export type Route =
   | { name: 'history' }
   | { name: 'run'; id: number }
   | { name: 'compare'; runs: number[] }
-  | { name: 'settings' };
+  | { name: 'settings' }
+  | { name: 'devices' };
 
 export function parseHash(hash: string): Route {
   const h = hash.replace(/^#/, '');
@@ -35,6 +36,8 @@ export function parseHash(hash: string): Route {
     }
     case 'settings':
       return { name: 'settings' };
+    case 'devices':
+      return { name: 'devices' };
     default:
       return { name: 'models' };
   }
