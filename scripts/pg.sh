@@ -35,11 +35,16 @@ as_owner() {
 url_of() { echo "postgres://mobench:$3@127.0.0.1:$2/mobench"; }
 
 start() {
-  if [ -f "$STATE/current" ]; then
-    die "one is running already ($(cat "$STATE/current" | cut -d' ' -f1)); scripts/pg.sh stop first"
-  fi
   local bin dir port password
   bin=$(bin_dir)
+  if [ -f "$STATE/current" ]; then
+    read -r dir port password <"$STATE/current"
+    if as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+      die "one is running already ($dir); scripts/pg.sh stop first"
+    fi
+    say "removing the state of one that is gone ($dir)"
+    rm -rf "$dir" "$STATE/current"
+  fi
   dir=$(mktemp -d /tmp/mobench-pg.XXXXXX)
   chmod 755 "$dir"
   [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
