@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import re
 import sqlite3
+import subprocess
 import sys
 import time
 import traceback
@@ -452,11 +454,56 @@ class E2E:
         if self.a.vision_model:
             self.vision_run([r1["run_id"], r2["run_id"], r3["run_id"]])
 
+        self.other_device([r1["run_id"], r2["run_id"], r3["run_id"]])
+
         with self.step("close the app (delete the session)"):
             s, self.s = self.s, None
             self.facts["retries"] = s.retries
             s.delete()
             wait_for("the app to exit", lambda: not self.app_pids(), timeout=15)
+
+    # -- runs from another device -------------------------------------------------------------
+    def other_device(self, local_runs: list[int]) -> None:
+        """A run made by the mobench CLI in a database of its own (another install, so another
+        device), bundled, and opened with the app as a file manager's "Open with" does (the
+        bundle as the app's argument): imported at start, in History with its device, compared
+        with a run made here, and beside this device in Devices."""
+        with self.step("runs from another device: a bundle opened with the app, compared across devices"):
+            cli = self.a.mobench or os.path.join(os.path.dirname(self.a.binary), "mobench")
+            check(os.access(cli, os.X_OK), f"{cli} is missing: build the CLI (cargo build -p mobench-cli) or pass --mobench")
+            other = os.path.join(os.path.dirname(self.a.exports.rstrip("/")), "other-device")
+            os.makedirs(other, exist_ok=True)
+            env = {**os.environ, "MOBENCH_DATA_DIR": os.path.join(other, "data"), "MOBENCH_DB": os.path.join(other, "db.sqlite")}
+            made = subprocess.run([cli, "run", "--datasets", "starter_mmlu", "--max-tokens", "1", "--threads", "1", "--json"],
+                                  env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+            check(made.returncode == 0, f"the other device's run failed: {made.stderr.strip()[-400:]}")
+            bundle = os.path.join(other, "phone.mobench")
+            out = subprocess.run([cli, "export", str(json.loads(made.stdout)["run_id"]), "--bundle", bundle],
+                                 env=env, capture_output=True, text=True, timeout=60)
+            check(out.returncode == 0, f"export --bundle failed: {out.stderr.strip()}")
+            s, self.s = self.s, None
+            s.delete()
+            wait_for("the app to exit", lambda: not self.app_pids(), timeout=15)
+            self.s = Session(self.a.driver, {"tauri:options": {"application": self.a.binary, "args": [bundle]}})
+            self.s.set_implicit_wait(10)
+            wait_for("the import message", lambda: any("Imported 1 run" in t for t in self.texts('[data-testid="toast"]')),
+                     timeout=30)
+            self.close_toasts()
+            rows = self.goto_history(len(local_runs) + (1 if self.a.vision_model else 0) + 1)
+            devices = self.texts('[data-testid="run-device"]')
+            check(len(set(devices)) == 2, f"History should show two devices, shows {sorted(set(devices))}")
+            new = max(r["id"] for r in rows)
+            for rid in (local_runs[0], new):
+                self.click(f'[data-testid="run-row"][data-run-id="{rid}"] [data-testid="run-select"]')
+            self.click('[data-testid="compare-selected"]')
+            heads = wait_for("the compare columns' devices", lambda: (h := self.texts('[data-testid="compare-device"]')) and len(h) == 2 and h)
+            check(heads[0] != heads[1], f"both compared columns name the same device: {heads}")
+            self.shot("compare-two-devices")
+            self.goto("nav-devices", "devices-screen")
+            wait_for("two devices side by side", lambda: self.count('[data-testid="device-row"]') >= 2 or None)
+            n = self.count('[data-testid="device-row"]')
+            self.log(f"   imported run {new}; compare columns {heads}; {n} device rows in Devices")
+            self.shot("devices")
 
     # -- the multimodal run ------------------------------------------------------------------
     def image_loaded(self, css: str) -> list[dict]:
@@ -659,6 +706,7 @@ def main() -> int:
     p.add_argument("--exports", required=True, help="the app's MOBENCH_EXPORT_DIR (as set for tauri-driver)")
     p.add_argument("--shots", default="target/e2e-screenshots", help="where screenshots go")
     p.add_argument("--app-log", help="tauri-driver's output (holds the app's log) for the start-up figure")
+    p.add_argument("--mobench", help="the mobench CLI that makes another device's runs (default: beside --binary)")
     p.add_argument("--vision-model", help="a model with its vision projector (mmproj*.gguf) beside it, and VQAv2 "
                    "in the data folder's datasets: runs the multimodal flow")
     a = p.parse_args()

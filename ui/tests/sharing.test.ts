@@ -3,7 +3,7 @@ import { render, screen, within, fireEvent } from '@testing-library/svelte';
 import { mockIPC } from '@tauri-apps/api/mocks';
 import History from '../src/screens/History.svelte';
 import Devices from '../src/screens/Devices.svelte';
-import { filterChoices, filterRuns, importSummary, NO_FILTER } from '../src/lib/sharing';
+import { deviceShort, filterChoices, filterRuns, importSummary, NO_FILTER } from '../src/lib/sharing';
 import { run } from './fixtures';
 
 const PHONE = { device_id: 'bbbb2222-0000-4000-8000-000000000000', device_label: 'iPhone 15 Pro (iPhone16,1) [bbbb2222]', origin: 'bundle phone.mobench' };
@@ -19,6 +19,8 @@ describe('one history of many devices', () => {
     const c = filterChoices([mac, phone]);
     expect(c.devices.map((d) => d.label)).toEqual([PHONE.device_label, mac.device_label]);
     expect(c.quants).toEqual(['Q4_0', 'Q8_0']);
+    expect(deviceShort('Debian GNU/Linux x86_64 AMD EPYC 7B13 [5ed208b0]')).toBe('Debian GNU/Lin… [5ed208b0]');
+    expect(deviceShort('Mac [aaaa1111]')).toBe('Mac [aaaa1111]');
     expect(importSummary({ added: [[3, 'u']], present: [[1, 'v'], [2, 'w']] })).toBe('Imported 1 run, 2 already here');
   });
 

@@ -89,3 +89,12 @@ export async function watchOpenedBundles(done: () => void = () => {}): Promise<v
   });
   await take(await api.takeOpenedBundles());
 }
+
+/** A device's label cut to `max` characters, keeping its id's tag (`[0193a1b2]`): two machines of one
+ *  kind read the same up to it. */
+export function deviceShort(label: string, max = 26): string {
+  const at = label.lastIndexOf(' [');
+  if (label.length <= max || at < 0) return label;
+  const tag = label.slice(at);
+  return label.slice(0, Math.max(1, max - tag.length - 1)) + '…' + tag;
+}

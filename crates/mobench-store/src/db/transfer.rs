@@ -95,7 +95,7 @@ pub fn travelling_columns(conn: &Connection, table: &str) -> Result<Vec<String>>
 }
 
 impl RunData {
-    /// Reads run `run_id` of the schema `schema` ("main", or an attached database) of `conn`.
+    /// Reads run `run_id` and everything that belongs to it from `conn`.
     pub fn read(conn: &Connection, run_id: i64) -> Result<RunData> {
         let mut tables = Vec::new();
         for (table, filter) in RUN_TABLES {
