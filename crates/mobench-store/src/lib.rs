@@ -8,6 +8,7 @@
 
 mod aggregate;
 mod db;
+pub mod downloads;
 mod error;
 pub mod export;
 pub mod library;

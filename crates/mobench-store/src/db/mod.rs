@@ -20,6 +20,7 @@ macro_rules! read {
     };
 }
 
+mod downloads;
 mod judgments;
 mod library;
 mod migrations;
