@@ -38,6 +38,16 @@ const COMMANDS: &[&str] = &[
     "start_grading",
     "cancel_grading",
     "attach_grading",
+    "hub_catalog",
+    "hub_search",
+    "hub_files",
+    "list_downloads",
+    "start_download",
+    "pause_download",
+    "resume_download",
+    "forget_download",
+    "set_hub_token",
+    "hub_has_token",
 ];
 
 fn main() {
