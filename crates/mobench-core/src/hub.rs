@@ -245,7 +245,16 @@ pub fn plan(hub: &Hub, target: &FetchTarget) -> AppResult<Plan> {
         FetchTarget::Catalog { spec } => {
             let catalog = ModelCatalog::builtin();
             let (model, quant): (&CatalogModel, _) = catalog.find(spec)?;
-            let mut files = model.pick(quant, &hub.files(&model.repo)?)?;
+            let mut files = model
+                .pick(quant, &hub.files(&model.repo)?)
+                .map_err(|e| match e {
+                    // The catalog does not know which hub it was asked of.
+                    HubError::NotFound { what, .. } => HubError::NotFound {
+                        what,
+                        endpoint: hub.endpoint().to_owned(),
+                    },
+                    other => other,
+                })?;
             let mmproj = if model.vision { files.pop() } else { None };
             Ok(Plan {
                 repo: model.repo.clone(),

