@@ -330,3 +330,60 @@ fn bad_downloads_are_one_line_each_and_nothing_is_listed() {
         "{line}"
     );
 }
+
+#[test]
+fn ctrl_c_pauses_a_fetch_and_the_next_fetch_resumes_it() {
+    let env = Env::new();
+    let bytes = tiny_model_bytes(&env);
+    let hub = FakeHub::start(vec![FakeRepo::new(
+        REPO,
+        vec![FakeFile::new("tiny-F32.gguf", bytes.clone())],
+    )]);
+    // Slow, so that Ctrl-C arrives midway.
+    hub.slow_downloads(16 * 1024, std::time::Duration::from_millis(20));
+    let endpoint = hub.endpoint().to_string();
+    let args = [
+        "models",
+        "fetch",
+        REPO,
+        "tiny-F32.gguf",
+        "--endpoint",
+        &endpoint,
+        "--json",
+    ];
+    let child = env.spawn(&args);
+    let part = hub_dir(&env).join("tiny-F32.gguf.part");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::fs::metadata(&part).map_or(0, |m| m.len()) == 0 {
+        assert!(std::time::Instant::now() < deadline, "nothing arrived");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: kill(2) with our own child's pid and a valid signal number has no memory effects.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let out = crate::support::wait_out(child, crate::support::COMMAND_TIMEOUT);
+    out.assert_no_panic();
+    assert_eq!(out.code(), Some(130), "Ctrl-C exits with 130:\n{out}");
+    assert!(out.stderr.contains("fetch it again to resume"), "{out}");
+    let kept = std::fs::metadata(&part).unwrap().len();
+    assert!(kept > 0 && kept < bytes.len() as u64, "{kept}");
+    let list = env.json(&["models", "list", "--json"]);
+    assert!(
+        !list.to_string().contains("tiny-F32"),
+        "a paused download is not a model: {list}"
+    );
+
+    hub.slow_downloads(1 << 20, std::time::Duration::ZERO);
+    let entry = env.json(&args);
+    assert_eq!(
+        entry["sha256"],
+        sha256_hex(Path::new(entry["path"].as_str().unwrap()))
+    );
+    assert!(
+        hub.requests()
+            .iter()
+            .any(|r| r.contains(&format!("range=bytes={kept}-"))),
+        "{:?}",
+        hub.requests()
+    );
+}
