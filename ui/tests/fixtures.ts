@@ -41,7 +41,7 @@ export const datasets: DatasetEntry[] = [
 
 export const settings: AppSettings = {
   defaults: { preset: 'mobile', examples: 50, threads: 4, n_ctx: 2048, gpu_layers: 0, max_tokens: null, template: null },
-  cooldown_s: 10, dataset_mirror: null, graders: [],
+  cooldown_s: 10, dataset_mirror: null, graders: [], hub_endpoint: null,
 };
 
 export const info: AppInfo = {

@@ -54,6 +54,7 @@ describe('Settings screen', () => {
       cooldown_s: 30,
       dataset_mirror: 'https://mirror.example/ds/',
       graders: [],
+      hub_endpoint: null,
     });
   });
 

@@ -141,6 +141,11 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Models from Hugging Face and the model library: catalog, search, files, fetch, list, rm
+    Models {
+        #[command(subcommand)]
+        action: crate::models::ModelsAction,
+    },
     /// Describe a GGUF model (architecture, parameters, quantization, size, sha256) or vision
     /// projector (type, image and patch size, image tokens, projection width, size, sha256)
     Inspect {

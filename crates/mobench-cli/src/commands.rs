@@ -89,6 +89,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             json,
         } => score(&metric, &input, json),
         Command::Inspect { file, model, json } => inspect(&db, &file, model.as_deref(), json),
+        Command::Models { action } => crate::models::models(&db, action),
     }
 }
 
@@ -478,7 +479,7 @@ fn datasets(action: DatasetsAction) -> Result<ExitCode> {
     }
 }
 
-fn download_bar(name: &str, bytes: u64) -> indicatif::ProgressBar {
+pub(crate) fn download_bar(name: &str, bytes: u64) -> indicatif::ProgressBar {
     use std::io::IsTerminal;
     if !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();

@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod device;
+mod models;
 mod paths;
 mod progress;
 mod remote;

@@ -28,6 +28,12 @@ pub enum ErrorCode {
     /// A download did not match its sha256 or size.
     Checksum,
     Download,
+    /// A gated model on the hub: its terms must be accepted and an access token given.
+    Gated,
+    /// Not enough free disk space for a download.
+    NoSpace,
+    /// A download was paused (by the user, or the app closing); it resumes from where it was.
+    Paused,
     /// Invalid run settings or names.
     Settings,
     /// A run is going.

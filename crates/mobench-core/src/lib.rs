@@ -9,6 +9,7 @@ pub mod data;
 pub mod datasets;
 pub mod error;
 pub mod grading;
+pub mod hub;
 pub mod library;
 pub mod runs;
 pub mod settings;

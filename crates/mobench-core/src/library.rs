@@ -158,6 +158,11 @@ fn problem_entry(path: &Path, source: ModelSource, problem: String) -> ModelEntr
     }
 }
 
+/// The entry of a library model, as [`list`] shows it.
+pub(crate) fn entry_of(store: &Store, key: &str, source: ModelSource) -> AppResult<ModelEntry> {
+    described(store, key, source)
+}
+
 /// The entry of the model at `path`, known to the library as `key` (its path as stored), with
 /// its projector.
 fn described(store: &Store, key: &str, source: ModelSource) -> AppResult<ModelEntry> {
@@ -490,7 +495,9 @@ fn keep_projector(
     projector: &Path,
     progress: &mut dyn FnMut(ImportProgress),
 ) -> AppResult<String> {
-    if source != ModelSource::Copied || inside(models_dir, projector) {
+    // A model fetched from the hub has its projector beside it, in a folder of the models folder.
+    let in_models = canonical(projector).starts_with(canonical(models_dir));
+    if source != ModelSource::Copied || in_models {
         return Ok(canonical(projector).display().to_string());
     }
     let (dest, sha) = copy_into(models_dir, projector, progress)?;
@@ -663,6 +670,8 @@ pub fn delete(store: &Store, data_dir: &Path, shared: Option<&Path>, path: &str)
                         return Err(io_error(ErrorCode::Io, file, &e));
                     }
                 }
+                // A model fetched from the hub: its other parts and its download's record.
+                crate::hub::forget_deleted(store, path)?;
             }
             Ok(())
         }

@@ -37,6 +37,10 @@ pub struct AppSettings {
     /// `grading::graders`; a settings file from before they existed has none).
     #[serde(default)]
     pub graders: Vec<GraderDef>,
+    /// A mirror of the Hugging Face hub models are fetched from (`HF_ENDPOINT` when unset, else
+    /// huggingface.co).
+    #[serde(default)]
+    pub hub_endpoint: Option<String>,
 }
 
 impl Default for AppSettings {
@@ -55,6 +59,7 @@ impl Default for AppSettings {
             cooldown_s: 0,
             dataset_mirror: None,
             graders: Vec::new(),
+            hub_endpoint: None,
         }
     }
 }
@@ -106,6 +111,14 @@ impl AppSettings {
                 return Err(AppError::new(
                     ErrorCode::Settings,
                     format!("the dataset mirror must be an http:// or https:// address, not `{m}`"),
+                ));
+            }
+        }
+        if let Some(m) = &self.hub_endpoint {
+            if !(m.starts_with("http://") || m.starts_with("https://")) {
+                return Err(AppError::new(
+                    ErrorCode::Settings,
+                    format!("the hub mirror must be an http:// or https:// address, not `{m}`"),
                 ));
             }
         }

@@ -9,6 +9,7 @@
 mod aggregate;
 mod db;
 pub mod devices;
+pub mod downloads;
 mod error;
 pub mod export;
 pub mod library;

@@ -448,8 +448,9 @@ fn part_path(dest: &Path) -> Result<PathBuf, FetchError> {
     Ok(dest.with_file_name(part_name))
 }
 
-/// ureq's own Display repeats the URL, which our message already names.
-fn transport_message(transport: &ureq::Transport) -> String {
+/// A ureq transport error in one line, without the URL (ureq's own Display repeats it, which
+/// our messages already name). Shared by every blocking download (datasets, models).
+pub fn transport_message(transport: &ureq::Transport) -> String {
     let mut message = transport.kind().to_string().to_lowercase();
     if let Some(detail) = transport.message() {
         message.push_str(": ");

@@ -5,6 +5,7 @@
 mod app;
 mod datasets;
 mod grading;
+mod hub;
 mod lifecycle;
 mod models;
 mod runs;

@@ -15,4 +15,9 @@ dataset_mirror: string | null,
  * The judges and embedders defined for grading runs (added and removed through
  * `grading::graders`; a settings file from before they existed has none).
  */
-graders: Array<GraderDef>, };
+graders: Array<GraderDef>, 
+/**
+ * A mirror of the Hugging Face hub models are fetched from (`HF_ENDPOINT` when unset, else
+ * huggingface.co).
+ */
+hub_endpoint: string | null, };

@@ -31,6 +31,11 @@ import type { NewGrader } from '../bindings/NewGrader';
 import type { GradingPlan } from '../bindings/GradingPlan';
 import type { GradeEvent } from '../bindings/GradeEvent';
 import type { GradingStatus } from '../bindings/GradingStatus';
+import type { CatalogEntry } from '../bindings/CatalogEntry';
+import type { RepoSummary } from '../bindings/RepoSummary';
+import type { HubFile } from '../bindings/HubFile';
+import type { FetchTarget } from '../bindings/FetchTarget';
+import type { DownloadRow } from '../bindings/DownloadRow';
 
 /** A backend error, or `tauri` when there is no backend (the UI opened in a plain browser). */
 export type AppError = Omit<BackendError, 'code'> & { code: ErrorCode | 'tauri' };
@@ -46,6 +51,9 @@ const NEXT_STEP: Record<AppError['code'], string> = {
   dataset: 'Download the dataset again from New run.',
   checksum: 'The download was corrupted; try again or set a dataset mirror in Settings.',
   download: 'Check the network connection (or the dataset mirror in Settings) and retry.',
+  gated: "Accept the model's terms on Hugging Face, then keep an access token of that account under Get models.",
+  no_space: 'Free some space (or delete models you no longer use) and try again.',
+  paused: 'Resume the download from the list when you are ready.',
   settings: 'Correct the highlighted settings and try again.',
   busy: 'Wait for the current run to finish or cancel it from Live run.',
   not_found: 'It may have been deleted; refresh the list.',
@@ -172,6 +180,21 @@ export const api = {
   cancelGrading: () => call<boolean>('cancel_grading'),
   /** Attaches this window to the grading pass in progress (after a reload); null when none goes on. */
   attachGrading: (onEvent: (e: GradeEvent) => void) => call<GradingStatus | null>('attach_grading', { onEvent: channel(onEvent) }),
+  /** The recommended phone models (the catalog), with each quantization's fit where its size is known. */
+  hubCatalog: () => call<CatalogEntry[]>('hub_catalog'),
+  hubSearch: (text: string) => call<RepoSummary[]>('hub_search', { text }),
+  /** A repository's GGUF files, each marked with whether it fits this device. */
+  hubFiles: (repo: string) => call<HubFile[]>('hub_files', { repo }),
+  /** Every download, latest first, with its progress (stored, so it survives a restart). */
+  listDownloads: () => call<DownloadRow[]>('list_downloads'),
+  /** Starts a download on its own thread; follow it with listDownloads. */
+  startDownload: (target: FetchTarget) => call<DownloadRow>('start_download', { target }),
+  pauseDownload: (id: number) => call<null>('pause_download', { id }),
+  resumeDownload: (id: number) => call<DownloadRow>('resume_download', { id }),
+  forgetDownload: (id: number) => call<null>('forget_download', { id }),
+  /** Keeps the hub access token in the OS keychain (empty: forget it); never sent back. */
+  setHubToken: (token: string) => call<null>('set_hub_token', { token }),
+  hubHasToken: () => call<boolean>('hub_has_token'),
 };
 
 export type Api = typeof api;

@@ -5,6 +5,7 @@
 mod bad_input;
 mod grade;
 mod postgres;
+mod models;
 mod resume;
 mod run;
 mod score_and_fetch;

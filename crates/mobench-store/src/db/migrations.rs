@@ -16,6 +16,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0007_images.sql"),
     include_str!("../../migrations/0008_judgments.sql"),
     include_str!("../../migrations/0010_identity.sql"),
+    include_str!("../../migrations/0011_model_downloads.sql"),
 ];
 
 /// The schema version this build writes.

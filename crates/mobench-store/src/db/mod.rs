@@ -21,6 +21,7 @@ macro_rules! read {
 }
 
 mod bundle;
+mod downloads;
 mod judgments;
 mod library;
 mod migrations;

@@ -109,6 +109,8 @@ impl Env {
             .env("HOME", self.path())
             .env("XDG_DATA_HOME", self.path().join("xdg"))
             .env_remove("MOBENCH_DATASETS_MIRROR")
+            .env_remove("HF_ENDPOINT")
+            .env_remove("HF_TOKEN")
             .env_remove("RUST_LOG")
             .env_remove("RUST_BACKTRACE")
             .stdin(Stdio::null())
