@@ -4,4 +4,4 @@
  * What went wrong, for the UI to say what to do next. A closed set, so the UI's table of next
  * steps is checked for completeness by the TypeScript compiler.
  */
-export type ErrorCode = "model_file" | "model_load" | "projector" | "memory" | "engine" | "dataset" | "checksum" | "download" | "gated" | "no_space" | "paused" | "settings" | "busy" | "not_found" | "builtin_model" | "resume" | "export" | "grader" | "keychain" | "not_chosen" | "store" | "io" | "internal";
+export type ErrorCode = "model_file" | "model_load" | "projector" | "memory" | "engine" | "dataset" | "checksum" | "download" | "gated" | "no_space" | "paused" | "settings" | "busy" | "not_found" | "builtin_model" | "resume" | "export" | "grader" | "keychain" | "not_chosen" | "bundle" | "store" | "io" | "internal";
