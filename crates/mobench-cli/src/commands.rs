@@ -66,6 +66,10 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             json,
         } => score(&metric, &input, json),
         Command::Inspect { file, model, json } => inspect(&db, &file, model.as_deref(), json),
+        Command::Quantize(args) => crate::quant::quantize_cmd(args, ctrl_c_cancels()),
+        Command::Ppl(args) => crate::quant::ppl_cmd(args),
+        Command::Kld(args) => crate::quant::kld_cmd(args),
+        Command::Study(args) => crate::study::run(&db, *args, ctrl_c_cancels()),
     }
 }
 

@@ -6,8 +6,10 @@ mod commands;
 mod device;
 mod paths;
 mod progress;
+mod quant;
 mod report;
 mod speed;
+mod study;
 
 use std::process::ExitCode;
 

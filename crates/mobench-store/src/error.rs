@@ -18,6 +18,8 @@ pub enum StoreError {
     Migration { version: usize, message: String },
     #[error("no run with id {0}")]
     NoSuchRun(i64),
+    #[error("no study with id {0}")]
+    NoSuchStudy(i64),
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("database holds invalid JSON in {what}: {source}")]

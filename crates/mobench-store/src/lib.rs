@@ -15,9 +15,10 @@ mod records;
 pub mod resources;
 pub mod speed;
 pub mod stats;
+pub mod studies;
 
 pub use aggregate::TIMING_FIGURES;
-pub use db::Store;
+pub use db::{LevelFile, LevelProbe, LevelRun, NewLevel, Store};
 pub use error::{Result, StoreError};
 pub use records::*;
 pub use stats::{percentile, Stats};

@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod grade;
+mod quant;
 mod resume;
 mod run;
 mod score_and_fetch;

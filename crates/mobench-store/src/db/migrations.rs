@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0006_paused_and_backend.sql"),
     include_str!("../../migrations/0007_images.sql"),
     include_str!("../../migrations/0008_judgments.sql"),
+    include_str!("../../migrations/0009_studies.sql"),
 ];
 
 pub(crate) fn apply(conn: &mut Connection, path: &Path) -> Result<()> {

@@ -28,10 +28,12 @@ mod runs;
 mod samples;
 mod speed;
 mod store;
+mod studies;
 
 use rusqlite::types::Value;
 
 pub use store::Store;
+pub use studies::{LevelFile, LevelProbe, LevelRun, NewLevel};
 
 /// Now, as every stored timestamp: RFC 3339 in UTC.
 pub(crate) fn now() -> String {
