@@ -14,6 +14,7 @@ mod tests {
         mobench_core::views::Comparison::export_all().unwrap();
         mobench_core::views::SampleDiff::export_all().unwrap();
         mobench_core::views::export::ExportKind::export_all().unwrap();
+        mobench_core::study::StudyTable::export_all().unwrap();
         // The figure registry: its types and its values (figures.ts).
         mobench_metrics::figure::export_typescript().unwrap();
     }

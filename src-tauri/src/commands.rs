@@ -51,7 +51,11 @@ pub(crate) async fn blocking<R: Runtime, T: Send + 'static>(
 
 /// A path from the UI is used only if the user chose it in a file dialog (the dialog adds it to
 /// the file-system scope), or it lies in the app's own folders.
-fn user_chosen<R: Runtime>(app: &AppHandle<R>, state: &AppState, path: &Path) -> AppResult<()> {
+pub(crate) fn user_chosen<R: Runtime>(
+    app: &AppHandle<R>,
+    state: &AppState,
+    path: &Path,
+) -> AppResult<()> {
     // `..` could climb out of a folder that `starts_with` accepts.
     let plain = path.is_absolute()
         && !path
@@ -286,6 +290,7 @@ pub async fn start_run<R: Runtime>(
     blocking(app, move |state| {
         let _starting = state.starting();
         state.grading.ensure_idle("start a run")?;
+        state.study.ensure_idle("start a run")?;
         state.runner.start(
             state.db.clone(),
             request.jobs(&state.store()?, &state.data_dir, &state.datasets_dir)?,

@@ -12,6 +12,7 @@ pub mod grading;
 pub mod library;
 pub mod runs;
 pub mod settings;
+pub mod study;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod views;

@@ -9,6 +9,7 @@ mod lifecycle;
 mod models;
 mod runs;
 mod settings;
+mod study;
 mod support;
 mod views;
 mod vision;

@@ -27,6 +27,11 @@ import type { NewGrader } from '../bindings/NewGrader';
 import type { GradingPlan } from '../bindings/GradingPlan';
 import type { GradeEvent } from '../bindings/GradeEvent';
 import type { GradingStatus } from '../bindings/GradingStatus';
+import type { NewStudyRequest } from '../bindings/NewStudyRequest';
+import type { StudyEvent } from '../bindings/StudyEvent';
+import type { StudySummary } from '../bindings/StudySummary';
+import type { StudyTable } from '../bindings/StudyTable';
+import type { QuantTypes } from '../bindings/QuantTypes';
 
 /** A backend error, or `tauri` when there is no backend (the UI opened in a plain browser). */
 export type AppError = Omit<BackendError, 'code'> & { code: ErrorCode | 'tauri' };
@@ -159,6 +164,18 @@ export const api = {
   cancelGrading: () => call<boolean>('cancel_grading'),
   /** Attaches this window to the grading pass in progress (after a reload); null when none goes on. */
   attachGrading: (onEvent: (e: GradeEvent) => void) => call<GradingStatus | null>('attach_grading', { onEvent: channel(onEvent) }),
+  /** The quantization types this llama.cpp build knows (the usual ones first). */
+  quantTypes: () => call<QuantTypes>('quant_types'),
+  /** Starts a quantization study (checked before it returns); its progress comes as events. */
+  startStudy: (request: NewStudyRequest, onEvent: (e: StudyEvent) => void) =>
+    call<null>('start_study', { request, onEvent: channel(onEvent) }),
+  resumeStudy: (studyId: number, onEvent: (e: StudyEvent) => void) =>
+    call<null>('resume_study', { studyId, onEvent: channel(onEvent) }),
+  cancelStudy: () => call<boolean>('cancel_study'),
+  studyActive: () => call<boolean>('study_active'),
+  listStudies: () => call<StudySummary[]>('list_studies'),
+  getStudy: (studyId: number) => call<StudyTable>('get_study', { studyId }),
+  exportStudy: (studyId: number, path: string) => call<null>('export_study', { studyId, path }),
 };
 
 export type Api = typeof api;

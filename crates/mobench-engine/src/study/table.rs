@@ -56,7 +56,7 @@ pub struct LevelRow {
     pub perplexity: Option<Perplexity>,
     pub divergence: Option<Divergence>,
     pub tasks: Vec<TaskQuality>,
-    /// Mean of the tasks' shares of the base (1 for the base).
+    /// Mean of the tasks' shares of the base (1 for the base, unless it scores 0).
     pub quality_retained: Option<f64>,
     /// Whether the model fits this device's memory at the study's context (llama.cpp's own
     /// estimate against the system's limit).
