@@ -18,7 +18,7 @@ use crate::EXIT_INTERRUPTED;
 pub struct QuantizeArgs {
     /// The model to quantize: a GGUF in F32, F16, BF16 or Q8_0
     #[arg(long, value_name = "BASE")]
-    pub model: PathBuf,
+    pub model: Option<PathBuf>,
     /// llama.cpp's type name, e.g. Q4_K_M (`--type list` lists what this build knows)
     #[arg(long = "type", value_name = "TYPE")]
     pub qtype: String,
@@ -88,10 +88,13 @@ pub fn quantize_cmd(args: QuantizeArgs, cancel: mobench_engine::CancelFlag) -> R
     if args.qtype.eq_ignore_ascii_case("list") {
         return list_types(args.json);
     }
+    let Some(model) = args.model.as_deref() else {
+        bail!("--model is needed: the model to quantize");
+    };
     let Some(out) = args.out.as_deref() else {
         bail!("--out is needed: where the quantized model goes");
     };
-    let plan = quant::plan(&args.model, &args.qtype, out)?;
+    let plan = quant::plan(model, &args.qtype, out)?;
     for w in &plan.warnings {
         eprintln!("mobench: warning: {w}");
     }

@@ -51,6 +51,17 @@ fn text(env: &Env, words: usize) -> PathBuf {
 fn quantizes_to_several_levels_checked_and_hashed() {
     let env = Env::new();
     let base = tiny(&env);
+    // The types are llama.cpp's, with its llama_ftype values.
+    let list = env.json(&["quantize", "--type", "list", "--json"]);
+    let ftype = |name: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .and_then(|t| t["ftype"].as_i64())
+    };
+    assert_eq!(ftype("Q4_K_M"), Some(15));
+    assert_eq!(ftype("IQ4_XS"), Some(30));
     for qtype in ["Q8_0", "Q4_0", "Q4_K_M", "IQ4_NL"] {
         let out = env.path().join(format!("m.{qtype}.gguf"));
         let v = env.json(&[
