@@ -487,6 +487,14 @@ fn a_study_runs_every_level_and_resumes_after_a_kill() {
         .unwrap();
     drop(conn);
 
+    // What a kill in the middle of the next level's quantization would leave beside it.
+    let part = out_dir.join(".base.Q4_0.gguf.part");
+    assert!(
+        !out_dir.join("base.Q4_0.gguf").exists(),
+        "Q4_0 was not made before the kill"
+    );
+    std::fs::write(&part, b"GGUF cut short").unwrap();
+
     let csv = env.path().join("study.csv");
     let id_arg = id.to_string();
     let resume = ["study", "--resume", &id_arg, "--json", "--csv", s(&csv)];
