@@ -73,7 +73,7 @@ step "quant 3/3 KL divergence: the base's top-K log-probabilities against the fu
 smol_f16=$QDIR/smollm2-f16.gguf
 "$LLAMA_QUANTIZE" --allow-requantize "$SMOL" "$smol_f16" F16 "$THREADS" >"$LOGS/smol-f16.log" 2>&1 \
     || die "llama-quantize to F16 failed (see $LOGS/smol-f16.log)"
-for type in Q8_0 Q4_K_M Q4_0 Q2_K; do
+for type in Q8_0 Q4_0; do
     level=$QDIR/smollm2.$type.gguf
     "$MOBENCH" quantize --model "$smol_f16" --type "$type" --out "$level" --threads "$THREADS" \
         >"$LOGS/smol-$type.log" 2>&1 || die "mobench quantize SmolLM2 $type failed (see $LOGS/smol-$type.log)"
