@@ -5,11 +5,13 @@
 # for pp512 and tg128 (target: 0.98 or better), and decode speed against the memory-bandwidth
 # bound of this machine.
 #
-#   scripts/bench-parity.sh [--threads N] [--reps R] [--keep]
+#   scripts/bench-parity.sh [--threads N] [--reps R] [--keep] [--quant]
 #
 #   --threads N  threads for both tools and the bandwidth test (default: physical cores)
 #   --reps R     repetitions per test and run (default: 5); each tool runs 4 times per model
 #   --keep       keep the generated models in target/parity/models (and reuse them next time)
+#   --quant      quantization instead of speed: mobench quantize against llama-quantize (cmp of
+#                the files), mobench ppl against llama-perplexity, and top-K against full KLD
 #
 # Everything it makes lives in target/parity/: the llama-cpp-python source package that carries
 # llama-bench.cpp and quantize.cpp (the crate ships no tools/*.cpp), the cmake build of both tools,
@@ -56,7 +58,7 @@ warn_if_busy() {
     fi
 }
 
-usage() { sed -n '8,12p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '8,14p' "$0" | sed 's/^# \{0,1\}//'; }
 
 physical_cores() {
     local n
@@ -67,13 +69,15 @@ physical_cores() {
 THREADS=$(physical_cores)
 REPS=5
 KEEP=0
+QUANT=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --threads) [ $# -ge 2 ] || die "--threads needs a number"; THREADS=$2; shift 2 ;;
         --reps) [ $# -ge 2 ] || die "--reps needs a number"; REPS=$2; shift 2 ;;
         --keep) KEEP=1; shift ;;
+        --quant) QUANT=1; shift ;;
         -h|--help) usage; exit 0 ;;
-        *) die "unknown argument '$1' (usage: scripts/bench-parity.sh [--threads N] [--reps R] [--keep])" ;;
+        *) die "unknown argument '$1' (usage: scripts/bench-parity.sh [--threads N] [--reps R] [--keep] [--quant])" ;;
     esac
 done
 [[ $THREADS =~ ^[1-9][0-9]*$ ]] || die "--threads must be a positive whole number, got '$THREADS'"
@@ -164,14 +168,15 @@ if [ ! -f "$SDIST" ] || ! (cd "$PARITY/downloads" && sha256sum --quiet -c "$SDIS
     rm -rf "$TOOLS_SRC"
     echo "downloaded $SDIST_NAME ($(du -m "$SDIST" | cut -f1) MB) in $(seconds_since "$started") s"
 fi
-if [ ! -f "$TOOLS_SRC/llama-bench/llama-bench.cpp" ] || [ ! -f "$TOOLS_SRC/compare-llama-bench.py" ]; then
+if [ ! -f "$TOOLS_SRC/llama-bench/llama-bench.cpp" ] || [ ! -f "$TOOLS_SRC/compare-llama-bench.py" ] \
+        || [ ! -f "$TOOLS_SRC/perplexity/perplexity.cpp" ]; then
     mkdir -p "$TOOLS_SRC"
     prefix=llama_cpp_python-$LCP_VERSION/vendor/llama.cpp
     tar -xzf "$SDIST" -C "$TOOLS_SRC" --strip-components=4 "$prefix/tools/llama-bench" "$prefix/tools/quantize" \
-        "$prefix/scripts/compare-llama-bench.py" \
-        || die "$SDIST_NAME has no vendor/llama.cpp/tools/{llama-bench,quantize} or scripts/compare-llama-bench.py"
+        "$prefix/tools/perplexity" "$prefix/scripts/compare-llama-bench.py" \
+        || die "$SDIST_NAME has no vendor/llama.cpp/tools/{llama-bench,quantize,perplexity} or scripts/compare-llama-bench.py"
 fi
-echo "tool sources: $TOOLS_SRC/{llama-bench,quantize}"
+echo "tool sources: $TOOLS_SRC/{llama-bench,quantize,perplexity}"
 
 # ------------------------------------------------------------------------------------------
 step "4/7 build llama-bench and llama-quantize against the crate's tree"
@@ -207,11 +212,19 @@ started=$(date +%s)
 cmake -S "$ROOT/scripts/parity" -B "$BUILD" -DLLAMA_CPP_DIR="$LLAMA_CPP_DIR" -DTOOLS_SRC_DIR="$TOOLS_SRC" \
     "${DEFINES[@]/#/-D}" >"$LOGS/cmake-configure.log" 2>&1 \
     || die "cmake configure failed (see $LOGS/cmake-configure.log)"
-cmake --build "$BUILD" -j "$(nproc)" --target llama-bench llama-quantize >"$LOGS/cmake-build.log" 2>&1 \
+cmake --build "$BUILD" -j "$(nproc)" --target llama-bench llama-quantize llama-perplexity >"$LOGS/cmake-build.log" 2>&1 \
     || die "building llama-bench failed: $(grep -m1 -E 'error|Error' "$LOGS/cmake-build.log" || echo "see $LOGS/cmake-build.log")"
 LLAMA_BENCH=$BUILD/bin/llama-bench
 LLAMA_QUANTIZE=$BUILD/bin/llama-quantize
+LLAMA_PERPLEXITY=$BUILD/bin/llama-perplexity
 echo "configured and built in $(seconds_since "$started") s: $LLAMA_BENCH"
+
+if [ "$QUANT" = 1 ]; then
+    [ "$MOBENCH_OK" = 1 ] || die "--quant compares mobench with llama.cpp's tools, and mobench did not build"
+    # shellcheck source=scripts/parity/quant.sh
+    . "$ROOT/scripts/parity/quant.sh"
+    exit 0
+fi
 
 # ------------------------------------------------------------------------------------------
 step "5/7 models: mobench-gen 100m (F16), llama-quantize to Q8_0 and Q4_0"

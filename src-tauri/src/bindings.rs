@@ -19,6 +19,7 @@ mod tests {
         mobench_store::devices::RunFilter::export_all().unwrap();
         mobench_hub::RepoSummary::export_all().unwrap();
         mobench_store::downloads::DownloadRow::export_all().unwrap();
+        mobench_core::study::StudyTable::export_all().unwrap();
         // The figure registry: its types and its values (figures.ts).
         mobench_metrics::figure::export_typescript().unwrap();
     }

@@ -290,6 +290,7 @@ pub async fn start_run<R: Runtime>(
     blocking(app, move |state| {
         let _starting = state.starting();
         state.grading.ensure_idle("start a run")?;
+        state.study.ensure_idle("start a run")?;
         state.runner.start(
             state.db.clone(),
             request.jobs(&state.store()?, &state.data_dir, &state.datasets_dir)?,

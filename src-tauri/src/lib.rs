@@ -10,6 +10,7 @@ mod keychain;
 mod platform;
 pub mod sharing;
 pub mod state;
+mod study;
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -57,6 +58,14 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::compare_runs,
             commands::sample_diff,
             commands::export_csv,
+            study::quant_types,
+            study::start_study,
+            study::resume_study,
+            study::cancel_study,
+            study::study_active,
+            study::list_studies,
+            study::get_study,
+            study::export_study,
             grading::add_grader,
             grading::remove_grader,
             grading::set_grader_key,

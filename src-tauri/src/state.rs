@@ -31,6 +31,8 @@ pub struct AppState {
     pub runner: Runner,
     /// The grading pass (one at a time, none while a run goes).
     pub grading: Grading,
+    /// The quantization study (one at a time, none beside a run or a grading pass).
+    pub study: mobench_core::study::StudyRunner,
     /// Where endpoint API keys are kept: the OS keychain, opened on first use (tests put
     /// keyring's mock store here).
     pub keychain: Keychain,
@@ -61,6 +63,7 @@ impl AppState {
             runner: Runner::default(),
             grading: Grading::default(),
             opened_bundles: Mutex::new(Vec::new()),
+            study: Default::default(),
             keychain: Keychain::lazy(crate::keychain::open),
             starting: Mutex::new(()),
         })
@@ -103,9 +106,10 @@ impl AppState {
         self.starting.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Fails with `Busy` while a run or a grading pass goes on.
+    /// Fails with `Busy` while a run, a grading pass or a study goes on.
     pub fn ensure_idle(&self, what: &str) -> AppResult<()> {
         self.runner.ensure_idle(what)?;
-        self.grading.ensure_idle(what)
+        self.grading.ensure_idle(what)?;
+        self.study.ensure_idle(what)
     }
 }

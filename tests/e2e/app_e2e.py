@@ -456,6 +456,7 @@ class E2E:
 
         self.other_device([r1["run_id"], r2["run_id"], r3["run_id"]])
         self.hub_run()
+        self.study()
 
         with self.step("close the app (delete the session)"):
             s, self.s = self.s, None
@@ -551,6 +552,37 @@ class E2E:
             check(r5["done"] == r5["total"] == 2, f"run 5: {r5['done']}/{r5['total']}")
             self.facts["hub_run"] = r5["run_id"]
             self.shot("run5-downloaded-model")
+    # -- the quantization study ---------------------------------------------------------------
+    def study(self) -> None:
+        with self.step("quantization study: the built-in model at Q4_0, started from Models; its table"):
+            self.goto("nav-models", "models-screen")
+            builtin = [r for r in self.s.find_all('[data-testid="model-row"]') if "built-in" in r.text]
+            check(len(builtin) == 1, f"{len(builtin)} built-in model rows")
+            builtin[0].find('[data-testid="study-model"]').click()
+            wait_for("the study panel with its levels", lambda: self.count('[data-testid="study-type-Q4_0"]') == 1)
+            for t in ("Q8_0", "Q4_K_M"):  # checked by default; one level keeps the test short
+                self.click(f'[data-testid="study-type-{t}"]')
+            limit = self.s.find('[data-testid="study-limit"]')
+            limit.clear()
+            limit.send_keys("1")
+            self.click('[data-testid="study-speed"]')
+            self.shot("study-panel")
+            t = time.monotonic()
+            self.click('[data-testid="study-start"]')
+            wait_for("the Study screen", lambda: self.count('[data-testid="study-screen"]') == 1)
+            wait_for("the study to complete", lambda: self.texts('[data-testid="study-status"]') == ["completed"],
+                     timeout=600)
+            rows = self.texts('[data-testid="study-row"]')
+            check(len(rows) == 2 and rows[0].startswith("base") and rows[1].startswith("Q4_0"),
+                  f"the study's table rows: {rows}")
+            ppl = self.texts('[data-testid="study-ppl"]')
+            check(len(ppl) == 2 and all(float(p) > 1 for p in ppl), f"each level's perplexity: {ppl}")
+            rec = self.texts('[data-testid="study-recommendation"]')
+            check(rec and len(rec[0]) > 20, f"the recommendation: {rec}")
+            check(self.count('[data-testid="study-chart"] canvas') == 1, "the quality/size chart")
+            self.log(f"   study of 2 levels in {time.monotonic() - t:.1f} s; Q4_0 row: {rows[1]!r}")
+            self.facts["study_s"] = round(time.monotonic() - t, 1)
+            self.shot("study-table")
 
     # -- the multimodal run ------------------------------------------------------------------
     def image_loaded(self, css: str) -> list[dict]:

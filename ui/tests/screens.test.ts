@@ -16,7 +16,8 @@ describe('Models screen', () => {
     expect(rows).toHaveLength(3);
     expect(rows[0].textContent).toContain('135.0 M');
     expect(rows[0].textContent).toContain('built-in');
-    expect(within(rows[0]).queryByRole('button')).toBeNull();
+    expect(within(rows[0]).queryByRole('button', { name: /Delete|Forget/ })).toBeNull();
+    expect(within(rows[0]).getByTestId('study-model').textContent).toContain('Study quantization');
     expect(within(rows[1]).getByRole('button', { name: 'Delete Other' })).toBeTruthy();
     expect(within(rows[2]).getByTestId('model-problem').textContent).toContain('the file is gone');
     expect(within(rows[2]).getByRole('button').textContent).toContain('Forget');

@@ -146,6 +146,15 @@ pub enum Command {
         #[command(subcommand)]
         action: crate::models::ModelsAction,
     },
+    /// Quantize a model with llama.cpp's own quantizer (`--type list`: the types this build knows)
+    Quantize(crate::quant::QuantizeArgs),
+    /// Perplexity over a text, as llama.cpp's llama-perplexity computes it
+    Ppl(crate::quant::PplArgs),
+    /// KL divergence of a model's next-token distributions from a base model's over a text
+    Kld(crate::quant::KldArgs),
+    /// Quantization study: a base model and N levels through the same probes, suite and speed
+    /// tests, as one resumable queue; prints each level's costs and quality and a recommendation
+    Study(Box<crate::study::StudyArgs>),
     /// Describe a GGUF model (architecture, parameters, quantization, size, sha256) or vision
     /// projector (type, image and patch size, image tokens, projection width, size, sha256)
     Inspect {

@@ -90,6 +90,10 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         } => score(&metric, &input, json),
         Command::Inspect { file, model, json } => inspect(&db, &file, model.as_deref(), json),
         Command::Models { action } => crate::models::models(&db, action),
+        Command::Quantize(args) => crate::quant::quantize_cmd(args, ctrl_c_cancels()),
+        Command::Ppl(args) => crate::quant::ppl_cmd(args),
+        Command::Kld(args) => crate::quant::kld_cmd(args),
+        Command::Study(args) => crate::study::run(&db, *args, ctrl_c_cancels()),
     }
 }
 

@@ -7,10 +7,12 @@ mod device;
 mod models;
 mod paths;
 mod progress;
+mod quant;
 mod remote;
 mod report;
 mod share;
 mod speed;
+mod study;
 
 use std::process::ExitCode;
 

@@ -85,23 +85,28 @@ impl From<EngineError> for AppError {
             EngineError::ModelLoad { .. } => ErrorCode::ModelLoad,
             EngineError::Projector { .. } => ErrorCode::Projector,
             EngineError::WontFit { .. } => ErrorCode::Memory,
-            EngineError::Catalog(_) | EngineError::Settings(_) | EngineError::Template(_) => {
-                ErrorCode::Settings
-            }
+            EngineError::Catalog(_)
+            | EngineError::Settings(_)
+            | EngineError::Template(_)
+            | EngineError::Probe(_) => ErrorCode::Settings,
             EngineError::Dataset(_) | EngineError::Image(_) => ErrorCode::Dataset,
-            EngineError::Store(StoreError::NoSuchRun(_)) => ErrorCode::NotFound,
             EngineError::Store(
                 StoreError::Bundle { .. }
                 | StoreError::Invalid { .. }
                 | StoreError::Conflict { .. },
             ) => ErrorCode::Bundle,
+            EngineError::Store(StoreError::NoSuchRun(_) | StoreError::NoSuchStudy(_)) => {
+                ErrorCode::NotFound
+            }
             EngineError::Store(_) => ErrorCode::Store,
             EngineError::Resume { .. } => ErrorCode::Resume,
             EngineError::Backend(_)
             | EngineError::Context(_)
             | EngineError::Prompt(_)
             | EngineError::Decode(_)
-            | EngineError::Worker(_) => ErrorCode::Engine,
+            | EngineError::Worker(_)
+            | EngineError::Quantize { .. }
+            | EngineError::Cancelled => ErrorCode::Engine,
             EngineError::Grader(_) => ErrorCode::Grader,
         };
         AppError::new(code, e.to_string())

@@ -13,6 +13,7 @@ pub mod hub;
 pub mod library;
 pub mod runs;
 pub mod settings;
+pub mod study;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod views;

@@ -41,6 +41,15 @@ pub enum EngineError {
     /// A judge or an embedder failed in a way that stops grading (what was graded is kept).
     #[error("grader: {0}")]
     Grader(String),
+    /// A quantization that cannot start or failed (its output is removed).
+    #[error("{path}: {message}")]
+    Quantize { path: PathBuf, message: String },
+    /// A perplexity or KL-divergence probe that cannot run on this text or pair of models.
+    #[error("{0}")]
+    Probe(String),
+    /// The user stopped it; nothing it was writing is left behind.
+    #[error("cancelled")]
+    Cancelled,
     #[error("the inference worker stopped unexpectedly: {0}")]
     Worker(String),
 }

@@ -3,7 +3,8 @@
 //! files, a vision projector), `suite/` (the suite run pipeline with resume), `speed/`
 //! (llama-bench's speed tests), `grade/` (grading stored runs with a judge and an embedder),
 //! `worker` (what every run shares: the cancel flag, the inference thread and its events, how a
-//! run's end is stored), and the events front ends render. What front ends show of stored runs
+//! run's end is stored), `quant/` (quantizing on the device and the perplexity and KL-divergence
+//! probes), and the events front ends render. What front ends show of stored runs
 //! (views, export tables) is `mobench-core`'s.
 
 pub mod error;
@@ -11,9 +12,11 @@ pub mod events;
 pub mod grade;
 pub mod llama;
 pub mod paths;
+pub mod quant;
 pub mod settings;
 pub mod speed;
 mod store;
+pub mod study;
 pub mod suite;
 pub mod telemetry;
 mod worker;

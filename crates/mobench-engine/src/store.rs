@@ -28,7 +28,7 @@ fn reconcile_stale_runs(store: &Store) -> Result<(), EngineError> {
     Ok(())
 }
 
-fn process_alive(pid: u32) -> bool {
+pub(crate) fn process_alive(pid: u32) -> bool {
     if pid == std::process::id() {
         return true;
     }

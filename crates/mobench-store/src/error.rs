@@ -28,6 +28,8 @@ pub enum StoreError {
     },
     #[error("no run with id {0}")]
     NoSuchRun(i64),
+    #[error("no study with id {0}")]
+    NoSuchStudy(i64),
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("database holds invalid JSON in {what}: {source}")]

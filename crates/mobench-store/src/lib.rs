@@ -17,11 +17,12 @@ mod records;
 pub mod resources;
 pub mod speed;
 pub mod stats;
+pub mod studies;
 
 pub use aggregate::TIMING_FIGURES;
 pub use db::{
-    travelling_columns, ImportReport, Merged, RunData, Store, TableRows, BUNDLE_APPLICATION_ID,
-    RUN_TABLES,
+    travelling_columns, ImportReport, LevelFile, LevelProbe, LevelRun, Merged, NewLevel, RunData,
+    Store, TableRows, BUNDLE_APPLICATION_ID, RUN_TABLES,
 };
 pub use error::{Result, StoreError};
 pub use records::*;

@@ -11,6 +11,7 @@ mod models;
 mod runs;
 mod settings;
 mod sharing;
+mod study;
 mod support;
 mod views;
 mod vision;

@@ -36,6 +36,11 @@ import type { RepoSummary } from '../bindings/RepoSummary';
 import type { HubFile } from '../bindings/HubFile';
 import type { FetchTarget } from '../bindings/FetchTarget';
 import type { DownloadRow } from '../bindings/DownloadRow';
+import type { NewStudyRequest } from '../bindings/NewStudyRequest';
+import type { StudyEvent } from '../bindings/StudyEvent';
+import type { StudySummary } from '../bindings/StudySummary';
+import type { StudyTable } from '../bindings/StudyTable';
+import type { QuantTypes } from '../bindings/QuantTypes';
 
 /** A backend error, or `tauri` when there is no backend (the UI opened in a plain browser). */
 export type AppError = Omit<BackendError, 'code'> & { code: ErrorCode | 'tauri' };
@@ -195,6 +200,18 @@ export const api = {
   /** Keeps the hub access token in the OS keychain (empty: forget it); never sent back. */
   setHubToken: (token: string) => call<null>('set_hub_token', { token }),
   hubHasToken: () => call<boolean>('hub_has_token'),
+  /** The quantization types this llama.cpp build knows (the usual ones first). */
+  quantTypes: () => call<QuantTypes>('quant_types'),
+  /** Starts a quantization study (checked before it returns); its progress comes as events. */
+  startStudy: (request: NewStudyRequest, onEvent: (e: StudyEvent) => void) =>
+    call<null>('start_study', { request, onEvent: channel(onEvent) }),
+  resumeStudy: (studyId: number, onEvent: (e: StudyEvent) => void) =>
+    call<null>('resume_study', { studyId, onEvent: channel(onEvent) }),
+  cancelStudy: () => call<boolean>('cancel_study'),
+  studyActive: () => call<boolean>('study_active'),
+  listStudies: () => call<StudySummary[]>('list_studies'),
+  getStudy: (studyId: number) => call<StudyTable>('get_study', { studyId }),
+  exportStudy: (studyId: number, path: string) => call<null>('export_study', { studyId, path }),
 };
 
 export type Api = typeof api;

@@ -6,6 +6,7 @@ export type Route =
   | { name: 'history' }
   | { name: 'run'; id: number }
   | { name: 'compare'; runs: number[] }
+  | { name: 'study'; id: number | null }
   | { name: 'settings' }
   | { name: 'devices' };
 
@@ -38,6 +39,10 @@ export function parseHash(hash: string): Route {
       return { name: 'settings' };
     case 'devices':
       return { name: 'devices' };
+    case 'studies': {
+      const id = Number(parts[1]);
+      return { name: 'study', id: Number.isInteger(id) && id > 0 ? id : null };
+    }
     default:
       return { name: 'models' };
   }
@@ -47,6 +52,8 @@ export function href(r: Route): string {
   switch (r.name) {
     case 'run':
       return `#/runs/${r.id}`;
+    case 'study':
+      return r.id ? `#/studies/${r.id}` : '#/studies';
     case 'compare':
       return r.runs.length ? `#/compare?runs=${r.runs.join(',')}` : '#/compare';
     default:

@@ -4,8 +4,9 @@
 
 mod bad_input;
 mod grade;
-mod postgres;
 mod models;
+mod postgres;
+mod quant;
 mod resume;
 mod run;
 mod score_and_fetch;

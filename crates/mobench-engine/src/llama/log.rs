@@ -19,6 +19,7 @@ unsafe extern "C" fn forward(level: ggml_log_level, text: *const c_char, _: *mut
     if line.is_empty() {
         return;
     }
+    quant_log::observe(line);
     match level {
         llama_cpp_sys_2::GGML_LOG_LEVEL_ERROR => {
             tracing::error!(target: "llama_cpp", "{line}");
@@ -109,6 +110,86 @@ pub(crate) mod image_marks {
     }
 }
 
+/// What llama.cpp's quantizer says on this thread: it has no progress callback, but logs one
+/// line per tensor (`[   3/  12] blk.0.attn_q.weight - ...`) as it goes, and the sizes at the
+/// end (`quant size  = 12.34 MiB`), which a dry run computes without writing anything.
+pub(crate) mod quant_log {
+    use std::cell::RefCell;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    /// Tensors done and in all, packed (done << 32 | total) so a reader sees a consistent pair.
+    #[derive(Debug, Default, Clone)]
+    pub(crate) struct Progress(Arc<AtomicU64>);
+
+    impl Progress {
+        pub(crate) fn get(&self) -> (u32, u32) {
+            let v = self.0.load(Ordering::Relaxed);
+            ((v >> 32) as u32, v as u32)
+        }
+    }
+
+    #[derive(Debug, Default, Clone)]
+    pub(crate) struct Seen {
+        pub progress: Progress,
+        /// `model size` and `quant size`, MiB.
+        pub model_mib: Option<f64>,
+        pub quant_mib: Option<f64>,
+        /// A dry run found tensors that need an importance matrix.
+        pub needs_imatrix: bool,
+    }
+
+    thread_local! {
+        static SEEN: RefCell<Option<Seen>> = const { RefCell::new(None) };
+    }
+
+    /// Starts recording on this thread; `progress` is updated as tensors are done.
+    pub(crate) fn start(progress: Progress) {
+        SEEN.with(|s| {
+            *s.borrow_mut() = Some(Seen {
+                progress,
+                ..Seen::default()
+            })
+        });
+    }
+
+    /// Stops recording and returns what was seen.
+    pub(crate) fn take() -> Seen {
+        SEEN.with(|s| s.borrow_mut().take()).unwrap_or_default()
+    }
+
+    pub(super) fn observe(line: &str) {
+        SEEN.with(|s| {
+            let mut s = s.borrow_mut();
+            let Some(seen) = s.as_mut() else { return };
+            if let Some((done, total)) = tensor_counter(line) {
+                seen.progress.0.store(
+                    (u64::from(done) << 32) | u64::from(total),
+                    Ordering::Relaxed,
+                );
+            } else if let Some(mib) = mib_after(line, "model size  =") {
+                seen.model_mib = Some(mib);
+            } else if let Some(mib) = mib_after(line, "quant size  =") {
+                seen.quant_mib = Some(mib);
+            } else if line.contains("will require an imatrix") {
+                seen.needs_imatrix = true;
+            }
+        });
+    }
+
+    /// `[   3/  12] ...` -> (3, 12).
+    pub(super) fn tensor_counter(line: &str) -> Option<(u32, u32)> {
+        let inner = line.trim_start().strip_prefix('[')?.split_once(']')?.0;
+        let (done, total) = inner.split_once('/')?;
+        Some((done.trim().parse().ok()?, total.trim().parse().ok()?))
+    }
+
+    fn mib_after(line: &str, key: &str) -> Option<f64> {
+        let rest = &line[line.find(key)? + key.len()..];
+        rest.split_whitespace().next()?.parse().ok()
+    }
+}
+
 /// Forgets the error kept (call before an operation whose failure you will report).
 pub(crate) fn clear_error() {
     if let Ok(mut last) = FIRST_ERROR.lock() {
@@ -131,6 +212,30 @@ pub(crate) fn first_error() -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn quantizer_lines_are_read() {
+        use super::quant_log::*;
+        assert_eq!(
+            tensor_counter(
+                "[   3/  12]            blk.0.attn_q.weight - [  128,   128], type =    f32, "
+            ),
+            Some((3, 12))
+        );
+        assert_eq!(
+            tensor_counter("llama_model_quantize_impl: model size"),
+            None
+        );
+        start(Progress::default());
+        super::quant_log::observe(
+            "llama_model_quantize_impl: quant size  =     1.25 MiB (4.50 BPW)",
+        );
+        super::quant_log::observe("[   2/   5] token_embd.weight - [ 128, 512], type = f32, ");
+        let seen = take();
+        assert_eq!(seen.quant_mib, Some(1.25));
+        assert_eq!(seen.progress.get(), (2, 5));
+        assert!(!seen.needs_imatrix);
+    }
+
     #[test]
     fn function_prefix_is_dropped() {
         assert_eq!(

@@ -5,7 +5,7 @@
 pub mod device;
 pub mod gguf;
 mod load;
-mod log;
+pub(crate) mod log;
 pub mod memory;
 pub mod model;
 pub mod offload;

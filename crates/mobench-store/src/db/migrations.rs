@@ -15,6 +15,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0006_paused_and_backend.sql"),
     include_str!("../../migrations/0007_images.sql"),
     include_str!("../../migrations/0008_judgments.sql"),
+    include_str!("../../migrations/0009_studies.sql"),
     include_str!("../../migrations/0010_identity.sql"),
     include_str!("../../migrations/0011_model_downloads.sql"),
 ];

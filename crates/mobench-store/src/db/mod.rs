@@ -30,12 +30,14 @@ mod runs;
 mod samples;
 mod speed;
 mod store;
+mod studies;
 mod transfer;
 
 use rusqlite::types::Value;
 
 pub use bundle::{ImportReport, BUNDLE_APPLICATION_ID};
 pub use store::Store;
+pub use studies::{LevelFile, LevelProbe, LevelRun, NewLevel};
 pub use transfer::{travelling_columns, Merged, RunData, TableRows, RUN_TABLES};
 
 /// Now, as every stored timestamp: RFC 3339 in UTC.
