@@ -237,46 +237,13 @@ pub struct RunArgs {
     /// The model's vision projector (mmproj GGUF), needed by the image datasets (--tasks vqa)
     #[arg(long, value_name = "PATH")]
     pub mmproj: Option<PathBuf>,
-    /// starter (built in) or mobileaibench (the paper's datasets)
-    #[arg(long, default_value = "starter")]
-    pub suite: String,
-    /// Only these tasks (comma-separated)
-    #[arg(long, value_delimiter = ',')]
-    pub tasks: Vec<String>,
-    /// Only these datasets (comma-separated)
-    #[arg(long, value_delimiter = ',')]
-    pub datasets: Vec<String>,
-    /// Folder holding the MobileAIBench dataset files (default: downloaded copies)
-    #[arg(long, value_name = "DIR")]
-    pub datasets_dir: Option<PathBuf>,
-    /// Examples per dataset
-    #[arg(long)]
-    pub limit: Option<usize>,
-    /// Pick --limit examples at random with this seed instead of the first ones
-    #[arg(long)]
-    pub sample_seed: Option<u64>,
-    /// CPU threads (default: physical cores)
-    #[arg(long)]
-    pub threads: Option<u32>,
-    /// Context size in tokens (capped at the model's training context)
-    #[arg(long)]
-    pub ctx: Option<u32>,
-    /// Logical batch size for prompt processing
-    #[arg(long)]
-    pub batch: Option<u32>,
-    /// Layers offloaded to the GPU (999 = all; default all on Apple, where Metal is built in,
-    /// 0 elsewhere). The backend that actually held them is recorded with each load.
-    #[arg(long)]
-    pub gpu_layers: Option<u32>,
-    /// Generation limit for every task (overrides the task's and the preset's)
-    #[arg(long)]
-    pub max_tokens: Option<u32>,
+    #[command(flatten)]
+    pub suite: SuiteArgs,
+    #[command(flatten)]
+    pub model_params: ModelParams,
     /// accuracy: the tasks' own limits; mobile: MobileAIBench's on-device 128 tokens
     #[arg(long, value_enum, default_value = "accuracy")]
     pub preset: PresetArg,
-    /// Raw prompt template with {system} and {prompt}, e.g. "{system} Instruct:{prompt}\nOutput:" (\n and \t are newline and tab)
-    #[arg(long)]
-    pub template: Option<String>,
     /// Leave the context passage out of QA prompts
     #[arg(long)]
     pub no_context: bool,
@@ -301,6 +268,53 @@ pub struct RunArgs {
     /// Print one JSON object at the end; progress goes to stderr
     #[arg(long)]
     pub json: bool,
+}
+
+/// The datasets a suite runs and the examples taken from them (`run` and `study`).
+#[derive(Args, Debug, Default)]
+pub struct SuiteArgs {
+    /// starter (built in) or mobileaibench (the paper's datasets)
+    #[arg(long, default_value = "starter")]
+    pub suite: String,
+    /// Only these tasks (comma-separated)
+    #[arg(long, value_delimiter = ',')]
+    pub tasks: Vec<String>,
+    /// Only these datasets (comma-separated)
+    #[arg(long, value_delimiter = ',')]
+    pub datasets: Vec<String>,
+    /// Folder holding the MobileAIBench dataset files (default: downloaded copies)
+    #[arg(long, value_name = "DIR")]
+    pub datasets_dir: Option<PathBuf>,
+    /// Examples per dataset
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Pick --limit examples at random with this seed instead of the first ones
+    #[arg(long)]
+    pub sample_seed: Option<u64>,
+}
+
+/// llama.cpp's settings for the suite's generations (`run` and `study`), recorded with each run.
+#[derive(Args, Debug, Default)]
+pub struct ModelParams {
+    /// CPU threads (default: physical cores)
+    #[arg(long)]
+    pub threads: Option<u32>,
+    /// Context size in tokens (capped at the model's training context)
+    #[arg(long)]
+    pub ctx: Option<u32>,
+    /// Logical batch size for prompt processing
+    #[arg(long)]
+    pub batch: Option<u32>,
+    /// Layers offloaded to the GPU (999 = all; default all on Apple, where Metal is built in,
+    /// 0 elsewhere). The backend that actually held them is recorded with each load.
+    #[arg(long)]
+    pub gpu_layers: Option<u32>,
+    /// Generation limit for every task (overrides the task's and the preset's)
+    #[arg(long)]
+    pub max_tokens: Option<u32>,
+    /// Raw prompt template with {system} and {prompt}, e.g. "{system} Instruct:{prompt}\nOutput:" (\n and \t are newline and tab)
+    #[arg(long)]
+    pub template: Option<String>,
 }
 
 /// `mobench speed` (or `bench`): llama-bench's flags and defaults. Lists (comma-separated) sweep, one test

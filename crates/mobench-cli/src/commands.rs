@@ -10,14 +10,20 @@ use mobench_store::export::Table;
 use mobench_store::{RunKind, RunRow, RunStatus, Store};
 use mobench_tasks::{fetch, Catalog, Selection};
 
-use crate::cli::{Cli, Command, DatasetsAction, ExportFormat, GraderArgs, PresetArg, RunArgs};
+use crate::cli::{
+    Cli, Command, DatasetsAction, ExportFormat, GraderArgs, ModelParams, PresetArg, RunArgs,
+    SuiteArgs,
+};
 use crate::progress::Progress;
 use crate::{paths, report, EXIT_INTERRUPTED};
 
 pub fn dispatch(cli: Cli) -> Result<ExitCode> {
     let db = paths::db_path(cli.db)?;
     match cli.command.unwrap_or(Command::Run(RunArgs {
-        suite: "starter".into(),
+        suite: SuiteArgs {
+            suite: "starter".into(),
+            ..Default::default()
+        },
         top_p: 1.0,
         sample_interval: 250,
         ..Default::default()
@@ -101,63 +107,90 @@ pub(crate) fn open(db: &Path) -> Result<Store> {
     Ok(mobench_engine::open_store(db)?)
 }
 
+impl SuiteArgs {
+    /// The datasets folder and the examples to take, checked before a model is loaded: the
+    /// names against the catalog, so a typo fails at once.
+    pub(crate) fn resolve(&self) -> Result<(Option<PathBuf>, Selection)> {
+        if self.sample_seed.is_some() && self.limit.is_none() {
+            bail!("--sample-seed picks --limit examples at random: give --limit too");
+        }
+        let dir = match (&self.datasets_dir, self.suite.as_str()) {
+            (Some(d), _) => Some(d.clone()),
+            (None, "starter") if self.datasets.is_empty() => None,
+            (None, _) => Some(paths::datasets_dir(None)?),
+        };
+        Catalog::builtin().select(&self.suite, &self.tasks, &self.datasets)?;
+        let selection = Selection {
+            limit: self.limit,
+            seed: self.sample_seed,
+        };
+        Ok((dir, selection))
+    }
+}
+
+impl ModelParams {
+    /// The inference settings these flags give over the defaults, validated.
+    pub(crate) fn settings(
+        &self,
+        seed: u64,
+        preset: Preset,
+        sampling: Sampling,
+        no_context: bool,
+    ) -> Result<InferenceSettings> {
+        let defaults = InferenceSettings::default();
+        let settings = InferenceSettings {
+            threads: self.threads.unwrap_or(defaults.threads),
+            n_ctx: self.ctx.unwrap_or(defaults.n_ctx),
+            n_batch: self.batch.unwrap_or(defaults.n_batch),
+            gpu_layers: self.gpu_layers.unwrap_or(defaults.gpu_layers),
+            seed,
+            max_tokens: self.max_tokens,
+            preset,
+            sampling,
+            // Shells pass `\n` literally; MobileAIBench's templates mean a newline.
+            template: self
+                .template
+                .as_ref()
+                .map(|t| t.replace("\\n", "\n").replace("\\t", "\t")),
+            no_context,
+        };
+        settings.validate().map_err(|e| anyhow!(e))?;
+        Ok(settings)
+    }
+}
+
 /// Resolves `run`'s raw arguments into a validated request before anything runs.
 fn resolve_run(args: &RunArgs) -> Result<RunRequest> {
     let model = match &args.model {
         Some(m) => m.clone(),
         None => mobench_engine::ensure_builtin_model(&paths::data_dir()?)?,
     };
-    let defaults = InferenceSettings::default();
-    let inference = InferenceSettings {
-        threads: args.threads.unwrap_or(defaults.threads),
-        n_ctx: args.ctx.unwrap_or(defaults.n_ctx),
-        n_batch: args.batch.unwrap_or(defaults.n_batch),
-        gpu_layers: args.gpu_layers.unwrap_or(defaults.gpu_layers),
-        seed: args.seed,
-        max_tokens: args.max_tokens,
-        preset: match args.preset {
-            PresetArg::Accuracy => Preset::Accuracy,
-            PresetArg::Mobile => Preset::Mobile,
-        },
-        sampling: match args.temperature {
-            None => Sampling::Greedy,
-            Some(temperature) => Sampling::Temperature {
-                temperature,
-                top_p: args.top_p,
-                seed: args.seed,
-            },
-        },
-        // Shells pass `\n` literally; MobileAIBench's templates mean a newline.
-        template: args
-            .template
-            .as_ref()
-            .map(|t| t.replace("\\n", "\n").replace("\\t", "\t")),
-        no_context: args.no_context,
+    let preset = match args.preset {
+        PresetArg::Accuracy => Preset::Accuracy,
+        PresetArg::Mobile => Preset::Mobile,
     };
-    inference.validate().map_err(|e| anyhow!(e))?;
+    let sampling = match args.temperature {
+        None => Sampling::Greedy,
+        Some(temperature) => Sampling::Temperature {
+            temperature,
+            top_p: args.top_p,
+            seed: args.seed,
+        },
+    };
+    let inference = args
+        .model_params
+        .settings(args.seed, preset, sampling, args.no_context)?;
     mobench_engine::settings::validate_sample_interval(Some(args.sample_interval))
         .map_err(|e| anyhow!(e))?;
-    if args.sample_seed.is_some() && args.limit.is_none() {
-        bail!("--sample-seed picks --limit examples at random: give --limit too");
-    }
-    let datasets_dir = match (&args.datasets_dir, args.suite.as_str()) {
-        (Some(d), _) => Some(d.clone()),
-        (None, "starter") if args.datasets.is_empty() => None,
-        (None, _) => Some(paths::datasets_dir(None)?),
-    };
-    // Names are checked now so a typo fails before a model is loaded.
-    Catalog::builtin().select(&args.suite, &args.tasks, &args.datasets)?;
+    let (datasets_dir, selection) = args.suite.resolve()?;
     Ok(RunRequest {
         model,
         mmproj: args.mmproj.clone(),
-        suite: args.suite.clone(),
-        tasks: args.tasks.clone(),
-        datasets: args.datasets.clone(),
+        suite: args.suite.suite.clone(),
+        tasks: args.suite.tasks.clone(),
+        datasets: args.suite.datasets.clone(),
         datasets_dir,
-        selection: Selection {
-            limit: args.limit,
-            seed: args.sample_seed,
-        },
+        selection,
         inference,
         sample_interval_ms: Some(args.sample_interval),
         ignore_memory_limit: args.ignore_memory_limit,

@@ -7,12 +7,12 @@ use std::process::ExitCode;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use mobench_engine::quant::probe::{self, ProbeSettings};
-use mobench_engine::settings::{InferenceSettings, Preset, Sampling};
+use mobench_engine::settings::{Preset, Sampling};
 use mobench_engine::study::{self, table, LevelSpec, SpeedTests, StudyRequest, StudyStep};
 use mobench_engine::Control;
 use mobench_store::studies::StudyStatus;
-use mobench_tasks::Selection;
 
+use crate::cli::{ModelParams, SuiteArgs};
 use crate::progress::Progress;
 use crate::{paths, EXIT_INTERRUPTED};
 
@@ -30,31 +30,11 @@ pub struct StudyArgs {
     /// Where quantized levels are written (default: studies/ in the data folder)
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
-    #[arg(long, default_value = "starter")]
-    pub suite: String,
-    #[arg(long, value_delimiter = ',')]
-    pub tasks: Vec<String>,
-    #[arg(long, value_delimiter = ',')]
-    pub datasets: Vec<String>,
-    #[arg(long, value_name = "DIR")]
-    pub datasets_dir: Option<PathBuf>,
-    /// Examples per dataset
-    #[arg(long)]
-    pub limit: Option<usize>,
-    #[arg(long)]
-    pub sample_seed: Option<u64>,
-    #[arg(long)]
-    pub threads: Option<u32>,
-    #[arg(long)]
-    pub ctx: Option<u32>,
-    #[arg(long)]
-    pub batch: Option<u32>,
-    #[arg(long)]
-    pub gpu_layers: Option<u32>,
-    #[arg(long)]
-    pub max_tokens: Option<u32>,
-    #[arg(long)]
-    pub template: Option<String>,
+    #[command(flatten)]
+    pub suite: SuiteArgs,
+    #[command(flatten)]
+    pub model_params: ModelParams,
+    /// Seed recorded with every run of the study (decoding is greedy)
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Speed tests: prompt tokens (llama-bench's pp)
@@ -63,8 +43,10 @@ pub struct StudyArgs {
     /// Speed tests: generated tokens (llama-bench's tg)
     #[arg(long, default_value_t = 128)]
     pub tg: u32,
+    /// Speed tests: repetitions of each
     #[arg(long, default_value_t = 5)]
     pub reps: u32,
+    /// No speed tests
     #[arg(long)]
     pub no_speed: bool,
     /// Text for perplexity and KL divergence (default: the one MobileAIBench ships)
@@ -76,6 +58,7 @@ pub struct StudyArgs {
     /// At most this many windows per probe
     #[arg(long)]
     pub chunks: Option<u32>,
+    /// No perplexity or KL divergence
     #[arg(long)]
     pub no_probes: bool,
     /// Share of the base's quality a recommended level keeps, percent
@@ -90,6 +73,7 @@ pub struct StudyArgs {
     /// Also write the table as CSV
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
+    /// Print one JSON object at the end; progress goes to stderr
     #[arg(long)]
     pub json: bool,
 }
@@ -99,27 +83,11 @@ fn resolve(args: &StudyArgs) -> Result<StudyRequest> {
         .base
         .clone()
         .ok_or_else(|| anyhow!("--base is needed"))?;
-    let defaults = InferenceSettings::default();
-    let inference = InferenceSettings {
-        threads: args.threads.unwrap_or(defaults.threads),
-        n_ctx: args.ctx.unwrap_or(defaults.n_ctx),
-        n_batch: args.batch.unwrap_or(defaults.n_batch),
-        gpu_layers: args.gpu_layers.unwrap_or(defaults.gpu_layers),
-        seed: args.seed,
-        max_tokens: args.max_tokens,
-        preset: Preset::Accuracy,
-        sampling: Sampling::Greedy,
-        template: args
-            .template
-            .as_ref()
-            .map(|t| t.replace("\\n", "\n").replace("\\t", "\t")),
-        no_context: false,
-    };
+    let inference =
+        args.model_params
+            .settings(args.seed, Preset::Accuracy, Sampling::Greedy, false)?;
     if args.types.is_empty() && args.imports.is_empty() {
         bail!("a study needs levels: --types (e.g. Q8_0,Q4_K_M,Q4_0) and/or --import FILE");
-    }
-    if args.sample_seed.is_some() && args.limit.is_none() {
-        bail!("--sample-seed picks --limit examples at random: give --limit too");
     }
     let data = paths::data_dir()?;
     let probe_text = if args.no_probes {
@@ -130,11 +98,7 @@ fn resolve(args: &StudyArgs) -> Result<StudyRequest> {
             None => probe::shipped_text_path(&data)?,
         })
     };
-    let datasets_dir = match (&args.datasets_dir, args.suite.as_str()) {
-        (Some(d), _) => Some(d.clone()),
-        (None, "starter") if args.datasets.is_empty() => None,
-        (None, _) => Some(paths::datasets_dir(None)?),
-    };
+    let (datasets_dir, selection) = args.suite.resolve()?;
     let mut levels: Vec<LevelSpec> = args
         .types
         .iter()
@@ -152,14 +116,11 @@ fn resolve(args: &StudyArgs) -> Result<StudyRequest> {
         base,
         levels,
         out_dir: args.out_dir.clone().unwrap_or_else(|| data.join("studies")),
-        suite: args.suite.clone(),
-        tasks: args.tasks.clone(),
-        datasets: args.datasets.clone(),
+        suite: args.suite.suite.clone(),
+        tasks: args.suite.tasks.clone(),
+        datasets: args.suite.datasets.clone(),
         datasets_dir,
-        selection: Selection {
-            limit: args.limit,
-            seed: args.sample_seed,
-        },
+        selection,
         inference,
         speed: (!args.no_speed).then_some(SpeedTests {
             n_prompt: args.pp,
