@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system packages the build needs on Debian/Ubuntu, only those missing.
-#   scripts/deps.sh        llama.cpp (through llama-cpp-sys-2): compilers, cmake, libclang; and
-#                          PostgreSQL's server, which the push/pull tests start (scripts/pg.sh)
-#   scripts/deps.sh app    also the app's: WebKitGTK to build it, and for its tests WebKitWebDriver,
-#                          Xvfb (with x11-utils to find its windows) and Chromium
+#   scripts/deps.sh        llama.cpp (through llama-cpp-sys-2): compilers, cmake, libclang
+#   scripts/deps.sh app    also the app's: WebKitGTK to build it, and for the tests WebKitWebDriver,
+#                          Xvfb (with x11-utils to find its windows), Chromium, and PostgreSQL's
+#                          server, which the push/pull tests start (scripts/pg.sh)
 # scripts/test.sh checks once and exports MOBENCH_DEPS_CHECKED (the mode it checked) for the
 # scripts it runs, which then skip the check.
 set -euo pipefail
@@ -11,9 +11,9 @@ set -euo pipefail
 if [ -n "${MOBENCH_DEPS_CHECKED:-}" ] && { [ "${1:-}" != app ] || [ "$MOBENCH_DEPS_CHECKED" = app ]; }; then
   exit 0
 fi
-pkgs=(build-essential cmake clang libclang-dev pkg-config git postgresql)
+pkgs=(build-essential cmake clang libclang-dev pkg-config git)
 if [ "${1:-}" = "app" ]; then
-  pkgs+=(libwebkit2gtk-4.1-dev webkit2gtk-driver xvfb x11-utils chromium python3)
+  pkgs+=(libwebkit2gtk-4.1-dev webkit2gtk-driver xvfb x11-utils chromium python3 postgresql)
 fi
 need=()
 for pkg in "${pkgs[@]}"; do

@@ -20,7 +20,7 @@ die() { say "$*"; exit 1; }
 bin_dir() {
   local d
   d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-  [ -n "$d" ] && [ -x "$d/initdb" ] || die "PostgreSQL's server is not installed: run scripts/deps.sh (Debian's postgresql package)"
+  [ -n "$d" ] && [ -x "$d/initdb" ] || die "PostgreSQL's server is not installed: run scripts/deps.sh app (Debian's postgresql package)"
   echo "$d"
 }
 
