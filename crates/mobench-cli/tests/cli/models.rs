@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use mobench_hub::testkit::{FakeFile, FakeHub, FakeRepo};
+use mobench_hub::testkit::{listing, FakeFile, FakeHub, FakeRepo};
 
 use crate::support::{sha256_hex, write_model, Env};
 
@@ -22,18 +22,6 @@ fn tiny_model_bytes(env: &Env) -> Vec<u8> {
 
 fn hub_dir(env: &Env) -> PathBuf {
     env.data_dir().join("models/hub/TestOrg--Tiny-GGUF")
-}
-
-fn files_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map(|d| {
-            d.filter_map(Result::ok)
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    names
 }
 
 #[test]
@@ -83,7 +71,7 @@ fn a_model_is_found_fetched_resumed_listed_run_and_removed() {
         "{:?}",
         hub.requests()
     );
-    assert_eq!(files_in(&hub_dir(&env)), ["tiny-F32.gguf"]);
+    assert_eq!(listing(&hub_dir(&env)), ["tiny-F32.gguf"]);
 
     let list = env.json(&["models", "list", "--json"]);
     let listed: Vec<&str> = list
@@ -285,9 +273,9 @@ fn bad_downloads_are_one_line_each_and_nothing_is_listed() {
     }
     assert!(fetch(&["Meta/Gated-GGUF", "g-Q4_0.gguf"]).contains("HF_TOKEN"));
     assert!(
-        files_in(&hub_dir(&env)).is_empty(),
+        listing(&hub_dir(&env)).is_empty(),
         "{:?}",
-        files_in(&hub_dir(&env))
+        listing(&hub_dir(&env))
     );
     let list = env.json(&["models", "list", "--json"]);
     assert_eq!(

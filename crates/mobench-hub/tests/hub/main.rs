@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use mobench_hub::testkit::{FakeFile, FakeHub, FakeRepo};
+use mobench_hub::testkit::{listing, FakeFile, FakeHub, FakeRepo};
 use mobench_hub::{download_files, Hub, HubError, Limits, ModelCatalog, RepoFile};
 
 const REPO: &str = "TestOrg/Tiny-GGUF";
@@ -28,18 +28,6 @@ fn fetch(hub: &Hub, files: &[RepoFile], dir: &Path) -> Result<Vec<std::path::Pat
         &AtomicBool::new(false),
         &mut |_| {},
     )
-}
-
-fn listing(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map(|d| {
-            d.filter_map(Result::ok)
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    names
 }
 
 #[test]
